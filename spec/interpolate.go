@@ -1,0 +1,102 @@
+package spec
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// vars are the names ${NAME} can refer to: declared args and BuildKit's
+// automatic platform args.
+type vars struct {
+	m map[string]string
+}
+
+func (v *vars) names() []string {
+	return slices.Sorted(maps.Keys(v.m))
+}
+
+// interpolate expands ${NAME} in s and turns $$ into $. Any other $ is left
+// alone, so shell code like `echo $HOME` passes through. An unknown name is an
+// error, never an empty string: a typo must not silently change a cache key.
+func (d *decoder) interpolate(n *yaml.Node, s, path string) string {
+	if !strings.Contains(s, "$") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '$' || i+1 >= len(s) {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		switch s[i+1] {
+		case '$':
+			b.WriteByte('$')
+			i += 2
+		case '{':
+			end := strings.IndexByte(s[i+2:], '}')
+			if end < 0 {
+				d.add(offsetRange(n, i), path, "close it with } or write $${ for a literal ${", "unterminated ${ in %s", quoteShort(s))
+				return s
+			}
+			name := s[i+2 : i+2+end]
+			if !validName(name) {
+				d.add(offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
+					"${%s} is not a reference to a name", name)
+			} else if val, ok := d.vars.m[name]; ok {
+				b.WriteString(val)
+			} else {
+				d.add(offsetRange(n, i), path, "declare it under args:, or write $${"+name+"} for a literal"+didYouMean(name, d.vars.names()),
+					"${%s} is not defined", name)
+			}
+			i += 3 + end
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return b.String()
+}
+
+// validName reports whether s is an arg name: a letter or underscore, then
+// letters, digits or underscores.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z':
+		case '0' <= r && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// offsetRange points at byte off of a scalar's value when the value sits on
+// one line as written (plain or quoted without escapes before off), and at the
+// scalar itself otherwise.
+func offsetRange(n *yaml.Node, off int) Range {
+	r := rangeOf(n)
+	if n == nil || strings.Contains(n.Value[:off], "\n") {
+		return r
+	}
+	// YAML columns count characters, not bytes.
+	cols := utf8.RuneCountInString(n.Value[:off])
+	switch n.Style {
+	case 0:
+		r.Start.Col += cols
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		if !strings.ContainsAny(n.Value[:off], `\'"`) {
+			r.Start.Col += cols + 1
+		}
+	}
+	return r
+}

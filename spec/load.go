@@ -1,0 +1,305 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// MaxSize is the largest spec Load reads. A 1,000-step pipeline is ~300 KiB;
+// anything near this is a mistake (a generated file gone wrong, or an attack)
+// and should fail before it costs memory.
+const MaxSize = 1 << 20
+
+// DefaultFile is the spec's file name when none is given.
+const DefaultFile = "stowage.yaml"
+
+// Options are the inputs of a spec besides its bytes.
+type Options struct {
+	// File names the spec in errors; DefaultFile when empty.
+	File string
+	// BuildArgs override the defaults of declared args (--build-arg). Names
+	// the spec does not declare are ignored, as BuildKit passes its own.
+	BuildArgs map[string]string
+	// PlatformArgs are BuildKit's automatic args (TARGETARCH, BUILDPLATFORM,
+	// …); see PlatformArgs. Nil means the host platform for both.
+	PlatformArgs map[string]string
+}
+
+// Load parses and validates a spec. The error, when not nil, is an ErrorList
+// holding every problem found, sorted by position.
+func Load(data []byte, opt Options) (*Spec, error) {
+	file := opt.File
+	if file == "" {
+		file = DefaultFile
+	}
+	d := &decoder{errs: errs{file: file}}
+	if len(data) > MaxSize {
+		d.add(Range{Start: Pos{1, 1}}, "", fmt.Sprintf("keep the spec under %d KiB; split generated content into the build context", MaxSize>>10),
+			"the spec is %d bytes, more than the limit of %d", len(data), MaxSize)
+		return nil, d.err()
+	}
+	root, err := parse(data)
+	if err != nil {
+		d.add(err.Range, "", err.Hint, "%s", err.Msg)
+		return nil, d.err()
+	}
+	platformArgs := opt.PlatformArgs
+	if platformArgs == nil {
+		platformArgs = PlatformArgs(nil, nil)
+	}
+	d.vars = &vars{m: maps.Clone(platformArgs)}
+	s := d.spec(root, opt.BuildArgs)
+	if s != nil {
+		s.File = file
+		d.validate(s)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// parse reads exactly one YAML document.
+func parse(data []byte) (*yaml.Node, *Error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Range: Range{Start: Pos{1, 1}}, Msg: "the spec is empty", Hint: "start with `project: NAME` and a `steps:` mapping"}
+		}
+		return nil, yamlError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Error{Range: rangeOf(&extra), Msg: "a second YAML document", Hint: "a spec is one document: remove the `---` and what follows, or merge it into the first"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(err)
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{Range: Range{Start: Pos{1, 1}}, Msg: "the spec is empty", Hint: "start with `project: NAME` and a `steps:` mapping"}
+	}
+	return doc.Content[0], nil
+}
+
+// yamlError turns the YAML parser's "yaml: line N: msg" into a positioned
+// Error. The parser gives no column, so the column is 1.
+func yamlError(err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := 1
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if l, err := strconv.Atoi(n); err == nil {
+				line, msg = l, tail
+			}
+		}
+	}
+	return &Error{Range: Range{Start: Pos{line, 1}}, Msg: "invalid YAML: " + msg, Hint: "fix the YAML syntax (check indentation, quotes and colons)"}
+}
+
+func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
+	root = d.resolve(root)
+	if root.Kind != yaml.MappingNode {
+		d.add(rangeOf(root), "", "start with `project: NAME` and a `steps:` mapping", "expected a mapping, found %s", describe(root))
+		return nil
+	}
+	s := &Spec{Version: 1, Range: rangeOf(root)}
+	ps := d.pairs(root, "", "a mapping with project: and steps:")
+	// Args come first whatever their place in the file: every other field
+	// may refer to them.
+	for _, p := range ps {
+		if p.key.Value == "args" {
+			s.Args = d.args(p.val, "args", overrides)
+		}
+	}
+	var hasProject, hasSteps bool
+	d.dispatch(ps, "", map[string]func(*yaml.Node, string){
+		"version": func(v *yaml.Node, path string) {
+			if val, ok := d.scalar(v, path, "1"); ok && val != "1" {
+				d.add(rangeOf(v), path, "write `version: 1`, or leave it out", "unsupported schema version %q", val)
+			}
+		},
+		"project": func(v *yaml.Node, path string) {
+			hasProject = true
+			s.Project = strings.TrimSpace(d.str(v, path, "a project name"))
+			if s.Project == "" && !isNull(d.resolve(v)) {
+				d.add(rangeOf(v), path, "write a name, like `project: hello-go`", "the project name is empty")
+			}
+		},
+		"args":    func(*yaml.Node, string) {},
+		"caches":  func(v *yaml.Node, path string) { s.Caches = d.caches(v, path) },
+		"steps":   func(v *yaml.Node, path string) { hasSteps = true; s.Steps = d.steps(v, path) },
+		"default": func(v *yaml.Node, path string) {
+			s.Default = d.str(v, path, "a step name")
+			d.defaultRange = rangeOf(d.resolve(v))
+		},
+	})
+	start := Range{Start: Pos{Line: root.Line, Col: root.Column}}
+	if !hasProject {
+		d.add(start, "project", "add `project: NAME`; it namespaces this pipeline's caches", "the spec has no project")
+	}
+	if !hasSteps {
+		d.add(start, "steps", "add a `steps:` mapping with at least one step", "the spec has no steps")
+	}
+	return s
+}
+
+func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) []*Arg {
+	var out []*Arg
+	for _, p := range d.pairs(n, path, "a mapping of arg names to default values") {
+		name := p.key.Value
+		apath := join(path, name)
+		a := &Arg{Name: name, Range: rangeOf(p.key)}
+		a.Range.End = rangeOf(p.val).End
+		if !validName(name) {
+			d.add(rangeOf(p.key), apath, "use letters, digits and underscores, starting with a letter", "%q is not a valid arg name", name)
+			continue
+		}
+		if _, auto := d.vars.m[name]; auto {
+			d.add(rangeOf(p.key), apath, "remove it: BuildKit sets it for every build", "%s is an automatic platform arg", name)
+			continue
+		}
+		v := d.resolve(p.val)
+		if v.Kind == yaml.MappingNode {
+			d.fields(v, apath, "a mapping with default: and description:", map[string]func(*yaml.Node, string){
+				"default":     func(v *yaml.Node, path string) { a.Default = d.str(v, path, "a string") },
+				"description": func(v *yaml.Node, path string) { a.Description, _ = d.scalar(v, path, "a string") },
+			})
+		} else if !isNull(v) {
+			a.Default = d.str(v, apath, "a string")
+		}
+		a.Value = a.Default
+		if o, ok := overrides[name]; ok {
+			a.Value = o
+		}
+		// Later args may refer to earlier ones.
+		d.vars.m[name] = a.Value
+		out = append(out, a)
+	}
+	return out
+}
+
+func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
+	var out []*Cache
+	for _, p := range d.pairs(n, path, "a mapping of volume names to volumes") {
+		c := &Cache{Name: p.key.Value, Range: rangeOf(p.key)}
+		c.Range.End = rangeOf(p.val).End
+		cpath := join(path, c.Name)
+		d.fields(p.val, cpath, "a cache volume like {key: go-build, sharing: locked}", map[string]func(*yaml.Node, string){
+			"key":  func(v *yaml.Node, path string) { c.Key = d.key(v, path) },
+			"from": func(v *yaml.Node, path string) { c.From = d.str(v, path, "a cache volume name") },
+			"scope": func(v *yaml.Node, path string) {
+				c.Scope = enum(d, v, path, Scopes)
+			},
+			"sharing": func(v *yaml.Node, path string) {
+				c.Sharing = enum(d, v, path, Sharings)
+			},
+			"owner": func(v *yaml.Node, path string) {
+				c.Owner = d.str(v, path, `"uid:gid"`)
+				if u, g, ok := strings.Cut(c.Owner, ":"); !ok || u == "" || g == "" || strings.Contains(g, ":") {
+					d.add(rangeOf(v), path, `write "uid:gid", like "1000:1000" or "app:app"`, "owner %q is not uid:gid", c.Owner)
+				}
+			},
+			"mode": func(v *yaml.Node, path string) {
+				s := d.str(v, path, `an octal mode like "0755"`)
+				m, err := strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
+				if err != nil || m > 0o7777 {
+					d.add(rangeOf(v), path, `write an octal mode like "0755"`, "mode %q is not an octal permission", s)
+					return
+				}
+				m32 := uint32(m)
+				c.Mode = &m32
+			},
+			"generation": func(v *yaml.Node, path string) {
+				s, _ := d.scalar(v, path, "a whole number")
+				g, err := strconv.Atoi(s)
+				if err != nil || g < 0 {
+					d.add(rangeOf(v), path, "write a whole number like `generation: 2`, and bump it to start a fresh cache", "generation %q is not a whole number", s)
+				}
+				c.Generation = g
+			},
+			"description": func(v *yaml.Node, path string) { c.Description, _ = d.scalar(v, path, "a string") },
+		})
+		out = append(out, c)
+	}
+	return out
+}
+
+// key decodes a cache key: a string, or a list of strings, {hash: [GLOB…]}
+// and {digest: REF} tokens.
+func (d *decoder) key(n *yaml.Node, path string) []Token {
+	n = d.resolve(n)
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		return []Token{d.token(n, path)}
+	}
+	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
+		d.add(rangeOf(n), path, "write a string like `key: go-build`, or a list like `key: [go-build, \"${GO_VERSION}\"]`", "expected a cache key, found %s", describe(n))
+		return nil
+	}
+	out := make([]Token, 0, len(n.Content))
+	for i, item := range n.Content {
+		out = append(out, d.token(item, index(path, i)))
+	}
+	return out
+}
+
+func (d *decoder) token(n *yaml.Node, path string) Token {
+	n = d.resolve(n)
+	t := Token{Range: rangeOf(n)}
+	if n.Kind == yaml.MappingNode {
+		set := 0
+		d.fields(n, path, "{hash: [GLOB, …]} or {digest: IMAGE}", map[string]func(*yaml.Node, string){
+			"hash": func(v *yaml.Node, path string) {
+				set++
+				t.Hash = d.strs(v, path, "a glob", true)
+				for i, g := range t.Hash {
+					if g == "" {
+						d.add(rangeOf(d.resolve(v)), index(path, i), "write a glob like package-lock.json or go.sum", "empty glob")
+					}
+				}
+				if t.Hash == nil {
+					t.Hash = []string{}
+				}
+			},
+			"digest": func(v *yaml.Node, path string) {
+				set++
+				t.Digest = d.str(v, path, "an image reference")
+				if t.Digest != "" {
+					if _, err := parseImageRef(t.Digest); err != nil {
+						d.add(rangeOf(v), path, "write an image reference like debian:bookworm", "%q is not an image reference: %v", t.Digest, err)
+					}
+				}
+			},
+		})
+		if set != 1 {
+			d.add(t.Range, path, "write one of {hash: [GLOB, …]} or {digest: IMAGE}", "a key token mapping needs exactly one of hash or digest")
+		}
+		return t
+	}
+	before := len(d.errs.list)
+	t.Value = d.str(n, path, "a string")
+	if t.Value == "" && n.Kind == yaml.ScalarNode && !isNull(n) && len(d.errs.list) == before {
+		d.add(t.Range, path, "give the token a value, or set the arg it refers to", "a cache key token is empty")
+	}
+	return t
+}
+
+// enum decodes one of a fixed set of strings.
+func enum[T ~string](d *decoder, n *yaml.Node, path string, valid []T) T {
+	s := d.str(n, path, "one of "+oneOf(valid))
+	for _, v := range valid {
+		if string(v) == s {
+			return v
+		}
+	}
+	if s != "" {
+		d.add(rangeOf(n), path, "write "+oneOf(valid)+didYouMean(s, valid), "unknown value %q", s)
+	}
+	return ""
+}

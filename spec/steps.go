@@ -1,0 +1,290 @@
+package spec
+
+import (
+	"path"
+	"strings"
+
+	"github.com/distribution/reference"
+	units "github.com/docker/go-units"
+	"go.yaml.in/yaml/v3"
+)
+
+// rawSource is a from: value to classify once every step name is known.
+type rawSource struct {
+	dst      *Source
+	text     string
+	rng      Range
+	path     string
+	stepOnly bool
+}
+
+func (d *decoder) steps(n *yaml.Node, p string) []*Step {
+	var out []*Step
+	for _, kv := range d.pairs(n, p, "a mapping of step names to steps") {
+		st := &Step{Name: kv.key.Value, Range: rangeOf(kv.key)}
+		st.Range.End = rangeOf(kv.val).End
+		spath := join(p, st.Name)
+		hasFrom := false
+		d.fields(kv.val, spath, "a step like {from: IMAGE, run: COMMAND}", map[string]func(*yaml.Node, string){
+			"description": func(v *yaml.Node, path string) { st.Description, _ = d.scalar(v, path, "a string") },
+			"from": func(v *yaml.Node, path string) {
+				hasFrom = true
+				st.FromRange = rangeOf(d.resolve(v))
+				d.source(&st.From, d.str(v, path, "an image, a step name or scratch"), st.FromRange, path)
+			},
+			"platform": func(v *yaml.Node, path string) { st.Platform = d.str(v, path, "a platform like linux/amd64") },
+			"workdir": func(v *yaml.Node, path string) {
+				st.Workdir = d.str(v, path, "an absolute path")
+				if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
+					d.add(rangeOf(v), path, "write an absolute path like /src", "workdir %q is not absolute", st.Workdir)
+				}
+			},
+			"env":  func(v *yaml.Node, path string) { st.Env = d.keyValues(v, path) },
+			"user": func(v *yaml.Node, path string) { st.User = d.str(v, path, `a user like "1000" or "app:app"`) },
+			"shell": func(v *yaml.Node, path string) {
+				st.Shell = d.strs(v, path, "a string", false)
+				if len(st.Shell) == 0 {
+					d.add(rangeOf(v), path, "write a list like [/bin/bash, -c]", "the shell is empty")
+				}
+			},
+			"copy":       func(v *yaml.Node, path string) { st.Copy = d.copies(v, path) },
+			"mounts":     func(v *yaml.Node, path string) { st.Mounts = d.mounts(v, path) },
+			"run":        func(v *yaml.Node, path string) { st.Run = d.commands(v, path) },
+			"entrypoint": func(v *yaml.Node, path string) { st.Entrypoint = d.strs(v, path, "a string", false) },
+			"cmd":        func(v *yaml.Node, path string) { st.Cmd = d.strs(v, path, "a string", false) },
+			"expose":     func(v *yaml.Node, path string) { st.Expose = d.strs(v, path, `a port like "8080/tcp"`, true) },
+			"labels":     func(v *yaml.Node, path string) { st.Labels = d.keyValues(v, path) },
+		})
+		if !hasFrom {
+			d.add(st.Range, join(spath, "from"), "add `from: IMAGE`, `from: STEP`, or `from: scratch` to start empty", "step %q has no from", st.Name)
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+func (d *decoder) commands(n *yaml.Node, p string) []*Command {
+	n = d.resolve(n)
+	if n.Kind == yaml.ScalarNode && !isNull(n) {
+		return []*Command{{Text: d.str(n, p, "a command"), Range: rangeOf(n)}}
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.add(rangeOf(n), p, "write a command, or a list of commands", "expected a command, found %s", describe(n))
+		return nil
+	}
+	out := make([]*Command, 0, len(n.Content))
+	for i, item := range n.Content {
+		item = d.resolve(item)
+		c := &Command{Text: d.str(item, index(p, i), "a command"), Range: rangeOf(item)}
+		if strings.TrimSpace(c.Text) == "" && item.Kind == yaml.ScalarNode {
+			d.add(c.Range, index(p, i), "write a command, or remove the entry", "empty command")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
+	var out []*Copy
+	for i, item := range d.list(n, p, "a list of {src: PATH, dest: PATH}") {
+		cpath := index(p, i)
+		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
+		d.fields(item, cpath, "{src: PATH, dest: PATH}", map[string]func(*yaml.Node, string){
+			"from": func(v *yaml.Node, path string) {
+				d.source(&c.From, d.str(v, path, "a step name or context"), rangeOf(d.resolve(v)), path)
+			},
+			"src":  func(v *yaml.Node, path string) { c.Src = d.str(v, path, "a path") },
+			"dest": func(v *yaml.Node, path string) { c.Dest = d.str(v, path, "a path") },
+		})
+		if c.Src == "" {
+			d.add(c.Range, join(cpath, "src"), "add `src: PATH` (use . for the whole context)", "copy has no src")
+		}
+		if c.Dest == "" {
+			d.add(c.Range, join(cpath, "dest"), "add `dest: PATH`", "copy has no dest")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
+	var out []*Mount
+	for i, item := range d.list(n, p, "a list of mounts like {cache: NAME, path: PATH}") {
+		mpath := index(p, i)
+		m := &Mount{Range: rangeOf(item)}
+		var typ MountType
+		var typeRange Range
+		r := fieldRanges{}
+		readonly := (*bool)(nil)
+		d.fields(item, mpath, "a mount like {cache: NAME, path: PATH}", map[string]func(*yaml.Node, string){
+			"type": func(v *yaml.Node, path string) {
+				typ = enum(d, v, path, MountTypes)
+				typeRange = rangeOf(v)
+			},
+			"cache": func(v *yaml.Node, path string) {
+				m.Cache = d.str(v, path, "a cache volume name")
+				r["cache"] = rangeOf(d.resolve(v))
+			},
+			"path": func(v *yaml.Node, path string) {
+				m.Path = d.str(v, path, "an absolute path")
+				r["path"] = rangeOf(d.resolve(v))
+			},
+			"source": func(v *yaml.Node, path string) {
+				m.Seed = d.seed(v, path)
+			},
+			"from": func(v *yaml.Node, path string) {
+				d.source(&m.From, d.str(v, path, "a step name or context"), rangeOf(d.resolve(v)), path)
+			},
+			"src": func(v *yaml.Node, path string) { m.Src = d.str(v, path, "a path") },
+			"readonly": func(v *yaml.Node, path string) {
+				b := d.bool(v, path)
+				readonly = &b
+			},
+			"id":       func(v *yaml.Node, path string) { m.ID = d.str(v, path, "an id") },
+			"required": func(v *yaml.Node, path string) { m.Required = d.bool(v, path) },
+			"size": func(v *yaml.Node, path string) {
+				s := d.str(v, path, `a size like "64m"`)
+				sz, err := units.RAMInBytes(s)
+				if err != nil || sz < 0 {
+					d.add(rangeOf(v), path, `write a size like "64m" or "1g"`, "%q is not a size", s)
+				}
+				m.Size = sz
+			},
+		})
+		switch {
+		case typ == "" && m.Cache != "":
+			typ = MountCache
+		case typ == "":
+			d.add(m.Range, join(mpath, "type"), "add `cache: NAME` for a cache volume, or `type:` one of "+oneOf(MountTypes), "the mount has no type")
+		case typ != MountCache && m.Cache != "":
+			d.add(typeRange, join(mpath, "type"), "remove `type:` or `cache:`", "a %s mount cannot name a cache volume", typ)
+		}
+		m.Type = typ
+		m.ranges = r
+		d.checkMount(m, mpath, readonly)
+		out = append(out, m)
+	}
+	return out
+}
+
+// checkMount applies the rules of each mount type and its defaults.
+func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
+	if readonly != nil {
+		m.Readonly = *readonly
+	} else if m.Type == MountBind {
+		// Like Dockerfile's RUN --mount=type=bind, read-only unless asked.
+		m.Readonly = true
+	}
+	switch m.Type {
+	case MountSecret:
+		if m.ID == "" && m.Path != "" {
+			m.ID = path.Base(m.Path)
+		}
+		if m.ID == "" {
+			d.add(m.Range, join(p, "id"), "add `id: NAME` matching --secret id=NAME", "a secret mount needs an id")
+		}
+		if m.Path == "" {
+			m.Path = "/run/secrets/" + m.ID
+		}
+	case MountSSH:
+		if m.ID == "" {
+			m.ID = "default"
+		}
+	}
+	if m.Path == "" && m.Type != MountSSH {
+		d.add(m.Range, join(p, "path"), "add `path: /ABSOLUTE/PATH`", "the mount has no path")
+	} else if m.Path != "" && !strings.HasPrefix(m.Path, "/") {
+		d.add(m.FieldRange("path"), join(p, "path"), "write an absolute path like "+path.Join("/", m.Path), "mount path %q is not absolute", m.Path)
+	} else if m.Path != "" && path.Clean(m.Path) == "/" {
+		d.add(m.FieldRange("path"), join(p, "path"), "mount a directory below /, like /cache", "a mount cannot cover /")
+	}
+	only := func(ok bool, field string) {
+		if !ok {
+			d.add(m.Range, join(p, field), "remove it", "%s does not apply to a %s mount", field, m.Type)
+		}
+	}
+	only(m.Seed == nil || m.Type == MountCache, "source")
+	only(m.From.Kind == "" || m.Type == MountBind, "from")
+	only(m.Src == "" || m.Type == MountBind, "src")
+	only(m.Size == 0 || m.Type == MountTmpfs, "size")
+	only(m.ID == "" || m.Type == MountSecret || m.Type == MountSSH, "id")
+	only(!m.Required || m.Type == MountSecret || m.Type == MountSSH, "required")
+	if m.Type == MountBind && m.From.Kind == "" {
+		m.From = Source{Kind: SourceContext}
+	}
+}
+
+// seed decodes a cache mount's source: {step: NAME, path: P}, {context: P}
+// or {context: NAME, path: P}.
+func (d *decoder) seed(n *yaml.Node, p string) *Seed {
+	s := &Seed{Range: rangeOf(d.resolve(n))}
+	var step, ctx, pth string
+	var hasStep, hasCtx bool
+	d.fields(n, p, "{step: NAME, path: PATH} or {context: PATH}", map[string]func(*yaml.Node, string){
+		"step":    func(v *yaml.Node, path string) { hasStep = true; step = d.str(v, path, "a step name") },
+		"context": func(v *yaml.Node, path string) { hasCtx = true; ctx = d.str(v, path, "a path or a context name") },
+		"path":    func(v *yaml.Node, path string) { pth = d.str(v, path, "a path") },
+	})
+	switch {
+	case hasStep == hasCtx:
+		d.add(s.Range, p, "write {step: NAME, path: PATH}, {context: PATH} or {context: NAME, path: PATH}", "a cache source needs exactly one of step or context")
+	case hasStep:
+		s.From = Source{Kind: SourceStep, Ref: step}
+		s.Path = pth
+		d.pending = append(d.pending, rawSource{dst: &s.From, text: step, rng: s.Range, path: join(p, "step"), stepOnly: true})
+	case pth == "":
+		// {context: P}: a path in the main build context.
+		s.From = Source{Kind: SourceContext}
+		s.Path = ctx
+	default:
+		s.From = Source{Kind: SourceContext, Ref: ctx}
+		s.Path = pth
+	}
+	if s.Path == "" {
+		s.Path = "/"
+	}
+	return s
+}
+
+// list decodes a sequence, reporting anything else.
+func (d *decoder) list(n *yaml.Node, p, what string) []*yaml.Node {
+	n = d.resolve(n)
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.add(rangeOf(n), p, "write "+what, "expected a list, found %s", describe(n))
+		return nil
+	}
+	out := make([]*yaml.Node, len(n.Content))
+	for i, item := range n.Content {
+		out[i] = d.resolve(item)
+	}
+	return out
+}
+
+// source records a from: value to be classified once all step names are
+// known: "scratch", "context", "context:NAME", a step name or an image ref.
+func (d *decoder) source(dst *Source, text string, r Range, p string) {
+	switch {
+	case text == "scratch":
+		*dst = Source{Kind: SourceScratch}
+	case text == "context":
+		*dst = Source{Kind: SourceContext}
+	case strings.HasPrefix(text, "context:"):
+		*dst = Source{Kind: SourceContext, Ref: strings.TrimPrefix(text, "context:")}
+		if dst.Ref == "" {
+			d.add(r, p, "write context for the main build context, or context:NAME for a named one", "empty context name")
+		}
+	case text != "":
+		d.pendingSource(dst, text, r, p)
+	}
+}
+
+func (d *decoder) pendingSource(dst *Source, text string, r Range, p string) {
+	d.pending = append(d.pending, rawSource{dst: dst, text: text, rng: r, path: p})
+}
+
+func parseImageRef(s string) (reference.Named, error) {
+	return reference.ParseNormalizedNamed(s)
+}

@@ -1,0 +1,274 @@
+// Package spec turns the bytes of a stowage.yaml into a validated model.
+//
+// Load decodes through yaml.Node so every value keeps its line and column,
+// rejects unknown fields, interpolates ${NAME} references and checks every
+// cross-reference, collecting all problems of a file in one ErrorList. The
+// model it returns knows nothing of LLB: package llbgen lowers it.
+package spec
+
+// Pos is a 1-based line and column in the spec file.
+type Pos struct {
+	Line int `json:"line"`
+	Col  int `json:"column"`
+}
+
+// Range is the span of a YAML node: Start is where it begins, End the last
+// line it covers (End.Col is 0 when only the line is known).
+type Range struct {
+	Start Pos `json:"start"`
+	End   Pos `json:"end"`
+}
+
+// Spec is a validated pipeline.
+type Spec struct {
+	// File is the name errors and source maps use for the spec.
+	File string
+	// Version is the schema version; 1 is the only one.
+	Version int
+	// Project namespaces project-scoped cache volumes.
+	Project string
+	// Args are the declared build args in file order, with their values after
+	// --build-arg overrides.
+	Args []*Arg
+	// Caches are the cache volumes in file order.
+	Caches []*Cache
+	// Steps are the steps in file order.
+	Steps []*Step
+	// Default is the step built when no target is given.
+	Default string
+	// Range spans the whole document.
+	Range Range
+}
+
+// Arg is a declared build arg.
+type Arg struct {
+	Name string
+	// Default is the value written in the spec, interpolated.
+	Default string
+	// Value is Default, or the --build-arg override when one was given.
+	Value string
+	// Description is shown by --call=outline.
+	Description string
+	Range       Range
+}
+
+// Scope says who shares a cache volume.
+type Scope string
+
+// The scopes of a cache volume.
+const (
+	// ScopeProject shares a volume between builds of the same project (or
+	// the same cache-namespace option).
+	ScopeProject Scope = "project"
+	// ScopeGlobal shares a volume between every project on a builder.
+	ScopeGlobal Scope = "global"
+	// ScopeSession keeps a volume to the steps of one build.
+	ScopeSession Scope = "session"
+)
+
+// Scopes lists the valid scopes in the order the docs give them.
+var Scopes = []Scope{ScopeProject, ScopeGlobal, ScopeSession}
+
+// Sharing says how concurrent builds use one cache volume; the values are
+// BuildKit's.
+type Sharing string
+
+// The sharing modes of a cache volume.
+const (
+	// SharingShared lets concurrent writers use the volume at once.
+	SharingShared Sharing = "shared"
+	// SharingPrivate gives a concurrent writer its own fresh volume.
+	SharingPrivate Sharing = "private"
+	// SharingLocked makes concurrent writers wait for each other.
+	SharingLocked Sharing = "locked"
+)
+
+// Sharings lists the valid sharing modes.
+var Sharings = []Sharing{SharingShared, SharingPrivate, SharingLocked}
+
+// Cache is a cache volume, found by its key.
+type Cache struct {
+	// Name is the local handle steps use; it is not part of the ID.
+	Name string
+	// Key is the volume's own tokens as written (the name when unset).
+	Key []Token
+	// From names the parent volume of a child volume, or is empty.
+	From string
+	// Tokens is the full key: the parent chain's tokens, then Key.
+	Tokens []Token
+	// Scope is the effective scope (a child has its parent's).
+	Scope Scope
+	// Sharing is how concurrent builds share the volume.
+	Sharing Sharing
+	// Owner is "uid:gid" for the cache root when the volume is created.
+	Owner string
+	// Mode is the permission bits of the cache root, or nil.
+	Mode *uint32
+	// Generation moves everyone to a fresh volume when bumped; 0 adds nothing
+	// to the key.
+	Generation int
+	// Description is shown by --call=outline.
+	Description string
+	Range       Range
+}
+
+// Token is one element of a cache key: a literal string, or a value derived
+// from the build context's files or from an image.
+type Token struct {
+	// Value is a literal token after interpolation.
+	Value string
+	// Hash, when set, derives the token from the files matching these globs.
+	Hash []string
+	// Digest, when set, derives the token from this image's manifest digest.
+	Digest string
+	Range  Range
+}
+
+// IsLiteral reports whether the token is a plain string.
+func (t Token) IsLiteral() bool { return t.Hash == nil && t.Digest == "" }
+
+// SourceKind says where a step starts from, or where a copy or mount reads.
+type SourceKind string
+
+// The kinds of source.
+const (
+	SourceImage   SourceKind = "image"
+	SourceStep    SourceKind = "step"
+	SourceScratch SourceKind = "scratch"
+	SourceContext SourceKind = "context"
+)
+
+// Source is a resolved reference to an image, a step, scratch or a context.
+type Source struct {
+	Kind SourceKind
+	// Ref is the image ref, the step name, or the named context's name (empty
+	// for the main build context).
+	Ref string
+}
+
+// Step is a node of the build graph.
+type Step struct {
+	Name        string
+	Description string
+	// From is where the step's filesystem starts.
+	From Source
+	// Platform pins the step's platform, e.g. ${BUILDPLATFORM}; empty means
+	// the target platform.
+	Platform string
+	Workdir  string
+	// Env is set for the step's commands and lands in the image config.
+	Env   []KeyValue
+	User  string
+	Shell []string
+	Copy  []*Copy
+	// Mounts apply to every command of the step.
+	Mounts []*Mount
+	Run    []*Command
+	// Image config of the step's output image.
+	Entrypoint []string
+	Cmd        []string
+	Expose     []string
+	Labels     []KeyValue
+	Range      Range
+	// FromRange locates the from: value, for errors about the base image.
+	FromRange Range
+}
+
+// KeyValue is an ordered map entry.
+type KeyValue struct {
+	Key   string
+	Value string
+}
+
+// Command is one command of a step's run list.
+type Command struct {
+	Text  string
+	Range Range
+}
+
+// Copy copies files into a step.
+type Copy struct {
+	From  Source
+	Src   string
+	Dest  string
+	Range Range
+}
+
+// MountType is the kind of a mount.
+type MountType string
+
+// The kinds of mount.
+const (
+	MountCache  MountType = "cache"
+	MountTmpfs  MountType = "tmpfs"
+	MountBind   MountType = "bind"
+	MountSecret MountType = "secret"
+	MountSSH    MountType = "ssh"
+)
+
+// MountTypes lists the valid mount types.
+var MountTypes = []MountType{MountCache, MountTmpfs, MountBind, MountSecret, MountSSH}
+
+// Mount is a filesystem mounted while a step's commands run.
+type Mount struct {
+	Type MountType
+	// Path is where the mount appears in the container.
+	Path string
+	// Cache names the cache volume (type cache).
+	Cache string
+	// Seed fills a cache volume when it is first created (type cache).
+	Seed *Seed
+	// From is the source of a bind mount; Src the path inside it.
+	From Source
+	Src  string
+	// Readonly mounts read-only.
+	Readonly bool
+	// ID names a secret or an SSH agent socket.
+	ID string
+	// Required fails the build when the secret or SSH agent is missing.
+	Required bool
+	// Size limits a tmpfs, in bytes; 0 means no limit.
+	Size  int64
+	Range Range
+	// ranges locates individual fields, for errors and lint warnings.
+	ranges fieldRanges
+}
+
+// fieldRanges maps a field name to the range of its value.
+type fieldRanges map[string]Range
+
+// FieldRange returns the range of one field's value, or the mount's range
+// when that field was not written.
+func (m *Mount) FieldRange(field string) Range {
+	if r, ok := m.ranges[field]; ok {
+		return r
+	}
+	return m.Range
+}
+
+// Seed is the source of a cache volume's first contents.
+type Seed struct {
+	From  Source
+	Path  string
+	Range Range
+}
+
+// Step returns the step called name, or nil.
+func (s *Spec) Step(name string) *Step {
+	for _, st := range s.Steps {
+		if st.Name == name {
+			return st
+		}
+	}
+	return nil
+}
+
+// Cache returns the cache volume called name, or nil.
+func (s *Spec) Cache(name string) *Cache {
+	for _, c := range s.Caches {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
