@@ -132,9 +132,9 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 				d.add(rangeOf(v), path, "write a name, like `project: hello-go`", "the project name is empty")
 			}
 		},
-		"args":    func(*yaml.Node, string) {},
-		"caches":  func(v *yaml.Node, path string) { s.Caches = d.caches(v, path) },
-		"steps":   func(v *yaml.Node, path string) { hasSteps = true; s.Steps = d.steps(v, path) },
+		"args":   func(*yaml.Node, string) {},
+		"caches": func(v *yaml.Node, path string) { s.Caches = d.caches(v, path) },
+		"steps":  func(v *yaml.Node, path string) { hasSteps = true; s.Steps = d.steps(v, path) },
 		"default": func(v *yaml.Node, path string) {
 			s.Default = d.str(v, path, "a step name")
 			d.defaultRange = rangeOf(d.resolve(v))

@@ -20,8 +20,8 @@ type decoder struct {
 	pending []rawSource
 	// defaultRange locates the default: value.
 	defaultRange Range
-	visited int
-	blown   bool
+	visited      int
+	blown        bool
 }
 
 // resolve follows aliases and charges the node budget. Once the budget is
