@@ -1,0 +1,248 @@
+// Command stowage works with stowage.yaml pipelines without a daemon: it
+// lints them, prints their cache volume IDs, and writes their LLB.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/llbgen"
+	"github.com/stowage-build/stowage/spec"
+)
+
+const usage = `Usage: stowage COMMAND [OPTIONS]
+
+Commands:
+  lint   check a spec; exit 1 on any problem
+  ids    print the cache volume IDs of a spec
+  llb    write the LLB of a spec to stdout (pipe it to buildctl build)
+
+Run 'stowage COMMAND -h' for a command's options.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code, 0 on success,
+// 1 when the spec or the build is wrong, 2 for a usage error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(stderr, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmds := map[string]func(context.Context, *common, []string, io.Writer) error{
+		"lint": lint,
+		"ids":  ids,
+		"llb":  writeLLB,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "stowage: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	c := &common{fs: flag.NewFlagSet("stowage "+args[0], flag.ContinueOnError)}
+	c.fs.SetOutput(stderr)
+	c.register(args[0])
+	if err := c.fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if c.fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "stowage %s: unexpected argument %q\n", args[0], c.fs.Arg(0))
+		return 2
+	}
+	if err := cmd(ctx, c, nil, stdout); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// common holds the flags every command shares, named as in buildctl and
+// buildx so they carry over.
+type common struct {
+	fs        *flag.FlagSet
+	file      string
+	buildArgs keyValues
+	opts      keyValues
+	target    string
+	platform  string
+	jsonOut   bool
+}
+
+func (c *common) register(cmd string) {
+	c.fs.StringVar(&c.file, "f", spec.DefaultFile, "the spec `FILE`")
+	c.fs.StringVar(&c.file, "file", spec.DefaultFile, "the spec `FILE`")
+	c.fs.Var(&c.buildArgs, "build-arg", "set a build arg, `KEY=VALUE` (repeatable)")
+	c.fs.Var(&c.opts, "opt", "set a frontend option like cache-tenant=acme, `KEY=VALUE` (repeatable)")
+	c.fs.StringVar(&c.platform, "platform", "", "the target `PLATFORM`, like linux/arm64 (default: this machine's)")
+	if cmd == "llb" {
+		c.fs.StringVar(&c.target, "target", "", "the `STEP` to build (default: the spec's default)")
+	}
+	if cmd == "ids" {
+		c.fs.BoolVar(&c.jsonOut, "json", false, "print JSON with each volume's key, scope, namespace, ID and the steps that mount it")
+	}
+}
+
+// load reads and validates the spec with the flags' args and platform.
+func (c *common) load() (*spec.Spec, *ocispecs.Platform, error) {
+	data, err := os.ReadFile(c.file)
+	if err != nil {
+		return nil, nil, err
+	}
+	var target *ocispecs.Platform
+	if c.platform != "" {
+		p, err := platforms.Parse(c.platform)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--platform: %w", err)
+		}
+		p = platforms.Normalize(p)
+		target = &p
+	}
+	args := map[string]string{}
+	for k, v := range c.opts.m {
+		if name, ok := strings.CutPrefix(k, "build-arg:"); ok {
+			args[name] = v
+		}
+	}
+	for k, v := range c.buildArgs.m {
+		args[k] = v
+	}
+	s, err := spec.Load(data, spec.Options{File: c.file, BuildArgs: args, PlatformArgs: spec.PlatformArgs(nil, target)})
+	return s, target, err
+}
+
+// volumeOptions merges --opt and --build-arg as BuildKit would pass them.
+func (c *common) volumeOptions() llbgen.VolumeOptions {
+	opts := map[string]string{}
+	for k, v := range c.opts.m {
+		opts[k] = v
+	}
+	for k, v := range c.buildArgs.m {
+		opts["build-arg:"+k] = v
+	}
+	return llbgen.ParseVolumeOptions(opts)
+}
+
+func lint(_ context.Context, c *common, _ []string, _ io.Writer) error {
+	_, _, err := c.load()
+	return err
+}
+
+func ids(ctx context.Context, c *common, _ []string, out io.Writer) error {
+	s, _, err := c.load()
+	if err != nil {
+		return err
+	}
+	vols, err := llbgen.Volumes(ctx, s, c.volumeOptions())
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(vols, func(a, b *llbgen.Volume) int { return strings.Compare(a.Name, b.Name) })
+	if c.jsonOut {
+		return writeVolumesJSON(s, vols, out)
+	}
+	for _, v := range vols {
+		id := v.ID
+		if v.Scope == spec.ScopeSession {
+			id = "session"
+		}
+		fmt.Fprintf(out, "%s\t%s\n", v.Name, id)
+	}
+	return nil
+}
+
+// volumeJSON is one element of `stowage ids --json`.
+type volumeJSON struct {
+	Name      string   `json:"name"`
+	ID        string   `json:"id,omitempty"`
+	Key       []string `json:"key"`
+	Tenant    string   `json:"tenant,omitempty"`
+	Scope     string   `json:"scope"`
+	Namespace string   `json:"namespace,omitempty"`
+	Sharing   string   `json:"sharing"`
+	MountedBy []string `json:"mountedBy"`
+	Location  spec.Pos `json:"location"`
+}
+
+func writeVolumesJSON(s *spec.Spec, vols []*llbgen.Volume, out io.Writer) error {
+	list := make([]volumeJSON, 0, len(vols))
+	for _, v := range vols {
+		j := volumeJSON{Name: v.Name, ID: v.ID, Key: v.Tokens, Tenant: v.Tenant, Scope: string(v.Scope),
+			Namespace: v.Namespace, Sharing: string(v.Sharing), MountedBy: []string{}, Location: v.Cache.Range.Start}
+		for _, st := range s.Steps {
+			if slices.ContainsFunc(st.Mounts, func(m *spec.Mount) bool { return m.Cache == v.Name }) {
+				j.MountedBy = append(j.MountedBy, st.Name)
+			}
+		}
+		list = append(list, j)
+	}
+	enc := json.NewEncoder(out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(list)
+}
+
+func writeLLB(ctx context.Context, c *common, _ []string, out io.Writer) error {
+	s, target, err := c.load()
+	if err != nil {
+		return err
+	}
+	vo := c.volumeOptions()
+	// Outside a build there is no BuildKit session; a session-scoped volume
+	// gets a fresh namespace per run, which is what "one build" means here.
+	vo.SessionID = randomID()
+	res, err := llbgen.Lower(ctx, s, llbgen.Options{VolumeOptions: vo, Target: c.target, TargetPlatform: target})
+	if err != nil {
+		return err
+	}
+	def, err := res.State.Marshal(ctx)
+	if err != nil {
+		return err
+	}
+	return llb.WriteTo(def, out)
+}
+
+func randomID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// keyValues is a repeatable KEY=VALUE flag.
+type keyValues struct {
+	m    map[string]string
+	keys []string
+}
+
+func (kv *keyValues) String() string { return strings.Join(kv.keys, ",") }
+
+func (kv *keyValues) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	if kv.m == nil {
+		kv.m = map[string]string{}
+	}
+	kv.m[k] = v
+	kv.keys = append(kv.keys, k)
+	return nil
+}

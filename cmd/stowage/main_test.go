@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+)
+
+func stowage(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(context.Background(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func writeSpec(t *testing.T, body string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "stowage.yaml")
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+const volumesSpec = `project: hello
+args: {GO_VERSION: "1.26"}
+caches:
+  gobuild: {key: [go-build, "${GO_VERSION}"]}
+  gomod: {key: go-mod, scope: global}
+  tmp: {scope: session}
+steps:
+  build:
+    from: busybox
+    mounts:
+      - {cache: gobuild, path: /a}
+      - {cache: tmp, path: /t}
+    run: ls /a /t
+`
+
+func TestIDs(t *testing.T) {
+	file := writeSpec(t, volumesSpec)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{
+			// The gobuild ID is the design document's example vector.
+			name: "defaults",
+			want: "gobuild\tstowage-fef1ad7b98cca55607ed3f7fd660f196\ngomod\tstowage-c565173ef30cec2e5eb82be83bcf94ac\ntmp\tsession\n",
+		},
+		{
+			// Computed independently with Python's hashlib.
+			name: "build arg changes the key",
+			args: []string{"--build-arg", "GO_VERSION=1.25"},
+			want: "gobuild\tstowage-b06ba9651dc283303622e29e2b61dfcf\n",
+		},
+		{
+			name: "tenant separates global volumes",
+			args: []string{"--opt", "cache-tenant=acme"},
+			want: "gomod\tstowage-07b5e3e75db697d39c8f92cdf712aa95\n",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := stowage(t, append([]string{"ids", "-f", file}, tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, line := range strings.SplitAfter(tc.want, "\n") {
+				if !strings.Contains(out, line) {
+					t.Errorf("output lacks %q:\n%s", line, out)
+				}
+			}
+		})
+	}
+}
+
+func TestIDsJSON(t *testing.T) {
+	code, out, errOut := stowage(t, "ids", "-f", writeSpec(t, volumesSpec), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var vols []volumeJSON
+	if err := json.Unmarshal([]byte(out), &vols); err != nil {
+		t.Fatal(err)
+	}
+	if len(vols) != 3 || vols[0].Name != "gobuild" || strings.Join(vols[0].Key, ",") != "go-build,1.26" ||
+		vols[0].Namespace != "hello" || strings.Join(vols[0].MountedBy, ",") != "build" || vols[0].Location.Line != 4 {
+		t.Errorf("unexpected volumes: %s", out)
+	}
+	if len(vols[1].MountedBy) != 0 || vols[1].Scope != "global" {
+		t.Errorf("gomod: %+v", vols[1])
+	}
+}
+
+func TestLint(t *testing.T) {
+	code, _, errOut := stowage(t, "lint", "-f", writeSpec(t, "project: p\nsteps:\n  a:\n    form: busybox\n"))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{`stowage.yaml:4:5: steps.a.form: unknown field "form"`, `(did you mean "from"?)`, `stowage.yaml:3:3: steps.a.from: step "a" has no from`} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if code, _, errOut := stowage(t, "lint", "-f", writeSpec(t, volumesSpec)); code != 0 {
+		t.Errorf("valid spec: exit %d: %s", code, errOut)
+	}
+}
+
+func TestLLB(t *testing.T) {
+	code, out, errOut := stowage(t, "llb", "-f", writeSpec(t, volumesSpec), "--platform", "linux/arm64")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	def, err := llb.ReadFrom(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("stdout is not an LLB definition: %v", err)
+	}
+	if len(def.Def) < 3 {
+		t.Fatalf("definition has %d ops", len(def.Def))
+	}
+	if !strings.Contains(out, "arm64") {
+		t.Error("the target platform is not in the definition")
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "Usage: stowage COMMAND"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"ids", "--build-arg", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
+		{[]string{"ids", "-f", "/nonexistent/stowage.yaml"}, 1, "no such file"},
+		{[]string{"llb", "extra"}, 2, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		code, _, errOut := stowage(t, tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.want) {
+			t.Errorf("stowage %v: exit %d, stderr %q; want exit %d with %q", tc.args, code, errOut, tc.code, tc.want)
+		}
+	}
+}

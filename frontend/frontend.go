@@ -1,0 +1,177 @@
+// Package frontend is Stowage's BuildKit gateway frontend: it reads the spec
+// through dockerui (so filename, build args, target, platforms, named
+// contexts and subrequests behave as with Dockerfiles), lowers it per
+// platform with llbgen, and turns spec errors into source-mapped errors.
+package frontend
+
+import (
+	"context"
+	"errors"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/llbgen"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// Language names the spec in source maps, so clients highlight it as YAML.
+const Language = "YAML"
+
+// Build is the gateway build function.
+func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	bc, err := dockerui.NewClient(c)
+	if err != nil {
+		return nil, err
+	}
+	src, err := bc.ReadEntrypoint(ctx, Language)
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{c: c, bc: bc, src: src}
+
+	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
+		ListTargets: b.targets,
+	}); err != nil || ok {
+		return res, err
+	}
+
+	rb, err := bc.Build(ctx, b.build)
+	if err != nil {
+		return nil, err
+	}
+	return rb.Finalize()
+}
+
+type builder struct {
+	c   client.Client
+	bc  *dockerui.Client
+	src *dockerui.Source
+}
+
+// load parses the spec for one target platform.
+func (b *builder) load(target *ocispecs.Platform) (*spec.Spec, error) {
+	build := platforms.DefaultSpec()
+	if len(b.bc.BuildPlatforms) > 0 {
+		build = b.bc.BuildPlatforms[0]
+	}
+	s, err := spec.Load(b.src.Data, spec.Options{
+		File:         b.src.Filename,
+		BuildArgs:    b.bc.BuildArgs,
+		PlatformArgs: spec.PlatformArgs(&build, target),
+	})
+	return s, withSource(err, b.src.SourceMap)
+}
+
+// build lowers and solves the spec for one platform.
+func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int) (*dockerui.BuildResult, error) {
+	s, err := b.load(platform)
+	if err != nil {
+		return nil, err
+	}
+	mainContext, err := b.bc.MainContext(ctx)
+	if err != nil {
+		return nil, err
+	}
+	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)
+	vo.SessionID = b.bc.BuildOpts().SessionID
+	opt := llbgen.Options{
+		VolumeOptions:    vo,
+		Target:           b.bc.Target,
+		TargetPlatform:   platform,
+		MultiPlatform:    b.bc.MultiPlatformRequested,
+		MainContext:      mainContext,
+		NamedContext:     b.namedContext,
+		MetaResolver:     b.c,
+		ImageResolveMode: b.bc.ImageResolveMode,
+		SourceMap:        b.src.SourceMap,
+	}
+	if len(b.bc.BuildPlatforms) > 0 {
+		opt.BuildPlatform = &b.bc.BuildPlatforms[0]
+	}
+	res, err := llbgen.Lower(ctx, s, opt)
+	if err != nil {
+		return nil, withSource(err, b.src.SourceMap)
+	}
+	def, err := res.State.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := r.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: res.BaseImage}, nil
+}
+
+// namedContext answers llbgen's lookups from --build-context; a nil state
+// means none was given under that name.
+func (b *builder) namedContext(ctx context.Context, name string, p ocispecs.Platform) (*llb.State, *dockerspec.DockerOCIImage, error) {
+	nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p, ResolveMode: b.bc.ImageResolveMode.String()})
+	if err != nil || nc == nil {
+		return nil, nil, err
+	}
+	return nc.Load(ctx)
+}
+
+// targets answers --call=targets: every step, the default marked.
+func (b *builder) targets(context.Context) (*targets.List, error) {
+	s, err := b.load(nil)
+	if err != nil {
+		return nil, err
+	}
+	list := &targets.List{Sources: [][]byte{b.src.Data}}
+	for _, st := range s.Steps {
+		t := targets.Target{
+			Name:        st.Name,
+			Default:     st.Name == s.Default,
+			Description: st.Description,
+			Platform:    st.Platform,
+			Location:    &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{pbRange(st.Range)}},
+		}
+		if st.From.Kind == spec.SourceImage {
+			t.Base = st.From.Ref
+		}
+		list.Targets = append(list.Targets, t)
+	}
+	return list, nil
+}
+
+// withSource attaches the spec's source to every positioned error, so
+// buildx and buildctl print the YAML lines around each problem.
+func withSource(err error, sm *llb.SourceMap) error {
+	var list spec.ErrorList
+	if err == nil || sm == nil || !errors.As(err, &list) {
+		return err
+	}
+	for _, e := range list {
+		err = errdefs.WithSource(err, &errdefs.Source{
+			Info: &pb.SourceInfo{
+				Data:       sm.Data,
+				Filename:   sm.Filename,
+				Language:   sm.Language,
+				Definition: sm.Definition.ToPB(),
+			},
+			Ranges: []*pb.Range{pbRange(e.Range)},
+		})
+	}
+	return err
+}
+
+func pbRange(r spec.Range) *pb.Range {
+	end := max(r.End.Line, r.Start.Line)
+	return &pb.Range{
+		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
+		End:   &pb.Position{Line: int32(end)},
+	}
+}

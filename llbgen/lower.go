@@ -1,0 +1,220 @@
+// Package llbgen lowers a validated spec to LLB: one llb.State for the target
+// step and the image config it produces. It is a pure function of the spec
+// and Options; anything that needs a build (image metadata, named contexts,
+// content hashes) comes in through Options as an interface or a function.
+package llbgen
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// Options configure one lowering, for one target platform.
+type Options struct {
+	VolumeOptions
+	// Target is the step to build; the spec's default when empty.
+	Target string
+	// TargetPlatform and BuildPlatform default to the host's.
+	TargetPlatform *ocispecs.Platform
+	BuildPlatform  *ocispecs.Platform
+	// MultiPlatform prefixes vertex names with the platform, as the
+	// Dockerfile frontend does when several platforms build at once.
+	MultiPlatform bool
+	// MainContext is the build context; llb.Local("context") when nil.
+	MainContext *llb.State
+	// NamedContext returns the named context NAME (--build-context); when
+	// nil, context:NAME is llb.Local(NAME), as `buildctl --local NAME=DIR`.
+	NamedContext NamedContextFunc
+	// MetaResolver resolves image configs so steps inherit env, workdir,
+	// user, entrypoint and cmd; when nil, images start from an empty config.
+	MetaResolver     llb.ImageMetaResolver
+	ImageResolveMode llb.ResolveMode
+	// SourceMap, when set, tags every op with its YAML range so a failing
+	// step points back at its lines.
+	SourceMap *llb.SourceMap
+}
+
+// NamedContextFunc returns a named build context and, for an image, its
+// config; a nil state means no such context was given.
+type NamedContextFunc func(ctx context.Context, name string, platform ocispecs.Platform) (*llb.State, *dockerspec.DockerOCIImage, error)
+
+// Result is the lowered target.
+type Result struct {
+	State llb.State
+	// Image is the config of the target's image.
+	Image *dockerspec.DockerOCIImage
+	// BaseImage is the config of the image the target's chain started from.
+	BaseImage *dockerspec.DockerOCIImage
+	// Volumes are every cache volume of the spec with its ID.
+	Volumes []*Volume
+	// Steps names the steps in the graph, in the order they were lowered.
+	Steps []string
+}
+
+// Lower builds the LLB of the target step and of the steps it depends on,
+// and nothing else: unneeded steps are not in the graph, and steps that do
+// not depend on each other stay independent so BuildKit runs them in parallel.
+func Lower(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
+	target := opt.Target
+	if target == "" {
+		target = s.Default
+	}
+	if s.Step(target) == nil {
+		names := make([]string, len(s.Steps))
+		for i, st := range s.Steps {
+			names[i] = st.Name
+		}
+		return nil, fmt.Errorf("target %q is not a step of %s; choose one of %v", target, s.File, names)
+	}
+	vols, err := Volumes(ctx, s, opt.VolumeOptions)
+	if err != nil {
+		return nil, err
+	}
+	l := &lowering{
+		s:       s,
+		opt:     opt,
+		volumes: map[string]*Volume{},
+		steps:   map[string]*stepState{},
+		images:  map[string]*resolvedImage{},
+	}
+	l.target = platforms.DefaultSpec()
+	if opt.TargetPlatform != nil {
+		l.target = *opt.TargetPlatform
+	}
+	for _, v := range vols {
+		l.volumes[v.Name] = v
+	}
+	st, err := l.step(ctx, s.Step(target))
+	if err != nil {
+		return nil, err
+	}
+	img := st.image
+	return &Result{State: st.state, Image: &img, BaseImage: st.base, Volumes: vols, Steps: l.order}, nil
+}
+
+type lowering struct {
+	s       *spec.Spec
+	opt     Options
+	target  ocispecs.Platform
+	volumes map[string]*Volume
+	steps   map[string]*stepState
+	order   []string
+	// images memoises resolved base images: several steps often share one.
+	images map[string]*resolvedImage
+}
+
+// stepState is a lowered step: its filesystem and its image config.
+type stepState struct {
+	state    llb.State
+	image    dockerspec.DockerOCIImage
+	base     *dockerspec.DockerOCIImage
+	platform ocispecs.Platform
+}
+
+// step lowers st after the steps it reads from. Recursion is bounded:
+// package spec has rejected cycles.
+func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) {
+	if done, ok := l.steps[st.Name]; ok {
+		return done, nil
+	}
+	for _, dep := range spec.Deps(st) {
+		if _, err := l.step(ctx, l.s.Step(dep)); err != nil {
+			return nil, err
+		}
+	}
+	n := &namer{step: st.Name, total: opCount(st)}
+	if l.opt.MultiPlatform {
+		n.platform = platforms.FormatAll(l.target)
+	}
+	ss, err := l.from(ctx, st, n)
+	if err != nil {
+		return nil, err
+	}
+	applyConfig(&ss.image, st)
+	ss.state = withConfig(ss.state, &ss.image)
+	if st.Workdir != "" {
+		ss.state = ss.state.File(llb.Mkdir(st.Workdir, 0o755, llb.WithParents(true), llb.WithUser(ss.image.Config.User)),
+			n.name("WORKDIR "+st.Workdir), l.location(st.Range))
+	}
+	for _, c := range st.Copy {
+		if ss.state, err = l.copy(ctx, ss, c, n); err != nil {
+			return nil, err
+		}
+		addHistory(&ss.image, "COPY "+c.Src+" "+c.Dest, false)
+	}
+	mounts, err := l.mounts(ctx, st, ss)
+	if err != nil {
+		return nil, err
+	}
+	for _, cmd := range st.Run {
+		ss.state = l.run(st, ss.state, mounts, cmd, n)
+		addHistory(&ss.image, "RUN "+cmd.Text, false)
+	}
+	l.steps[st.Name] = ss
+	l.order = append(l.order, st.Name)
+	return ss, nil
+}
+
+// platformOf is the step's own platform, else that of the step it starts
+// from, else the target platform.
+func (l *lowering) platformOf(st *spec.Step) ocispecs.Platform {
+	if st.Platform != "" {
+		if p, err := platforms.Parse(st.Platform); err == nil {
+			return platforms.Normalize(p)
+		}
+	}
+	if st.From.Kind == spec.SourceStep {
+		return l.steps[st.From.Ref].platform
+	}
+	return l.target
+}
+
+// location tags an op with a YAML range of the spec.
+func (l *lowering) location(r spec.Range) llb.ConstraintsOpt {
+	end := r.End.Line
+	if end < r.Start.Line {
+		end = r.Start.Line
+	}
+	return l.opt.SourceMap.Location([]*pb.Range{{
+		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
+		End:   &pb.Position{Line: int32(end)},
+	}})
+}
+
+// namer names vertices as the Dockerfile frontend does in progress output:
+// "[build 2/3] RUN go build ./...".
+type namer struct {
+	platform string
+	step     string
+	index    int
+	total    int
+}
+
+func (n *namer) name(what string) llb.ConstraintsOpt {
+	n.index++
+	prefix := "["
+	if n.platform != "" {
+		prefix += n.platform + " "
+	}
+	return llb.WithCustomName(fmt.Sprintf("%s%s %d/%d] %s", prefix, n.step, n.index, n.total, what))
+}
+
+// opCount is how many named vertices a step has: its FROM when it starts
+// from an image, WORKDIR, each copy and each command.
+func opCount(st *spec.Step) int {
+	n := len(st.Copy) + len(st.Run)
+	if st.From.Kind == spec.SourceImage {
+		n++
+	}
+	if st.Workdir != "" {
+		n++
+	}
+	return n
+}

@@ -1,0 +1,473 @@
+package llbgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/solver/pb"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/cacheid"
+	"github.com/stowage-build/stowage/spec"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
+
+// fakeResolver answers image config lookups with fixed configs, as the
+// gateway would for images in a registry.
+type fakeResolver map[string]dockerspec.DockerOCIImage
+
+func (f fakeResolver) ResolveImageConfig(_ context.Context, ref string, _ sourceresolver.Opt) (string, digest.Digest, []byte, error) {
+	img, ok := f[ref]
+	if !ok {
+		return "", "", nil, errors.New(ref + ": not found")
+	}
+	dt, err := json.Marshal(img)
+	if err != nil {
+		return "", "", nil, err
+	}
+	return ref, digest.FromBytes(dt), dt, nil
+}
+
+func testImages() fakeResolver {
+	busybox := dockerspec.DockerOCIImage{}
+	busybox.Platform = amd64
+	busybox.Config.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
+	busybox.Config.Cmd = []string{"sh"}
+	golang := dockerspec.DockerOCIImage{}
+	golang.Platform = amd64
+	golang.Config.Env = []string{"PATH=/go/bin:/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GOPATH=/go", "GOLANG_VERSION=1.26.0"}
+	golang.Config.WorkingDir = "/go"
+	return fakeResolver{
+		"docker.io/library/busybox:1.37": busybox,
+		"docker.io/library/golang:1.26":  golang,
+	}
+}
+
+func testOptions() Options {
+	return Options{
+		VolumeOptions:  VolumeOptions{SessionID: "test-session"},
+		TargetPlatform: &amd64,
+		BuildPlatform:  &amd64,
+		MetaResolver:   testImages(),
+	}
+}
+
+func load(t testing.TB, file string) *spec.Spec {
+	t.Helper()
+	dt, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Load(dt, spec.Options{File: filepath.Base(file), PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func marshal(t testing.TB, res *Result) *llb.Definition {
+	t.Helper()
+	def, err := res.State.Marshal(context.Background(), llb.LocalUniqueID("stowage-test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
+}
+
+// TestGolden lowers every spec under testdata/lower and examples/ and compares
+// the LLB and image config with the golden files (-update rewrites them).
+func TestGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/lower/*.yaml")
+	examples, _ := filepath.Glob("../examples/*/stowage.yaml")
+	if len(examples) == 0 {
+		t.Fatal("no examples found")
+	}
+	files = append(files, examples...)
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		if name == "stowage" {
+			name = "example-" + filepath.Base(filepath.Dir(file))
+		}
+		t.Run(name, func(t *testing.T) {
+			res, err := Lower(context.Background(), load(t, file), testOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := json.MarshalIndent(res.Image, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := dump(t, marshal(t, res)) + "\nimage config:\n" + string(cfg) + "\n"
+			golden := filepath.Join("testdata", "golden", name+".txt")
+			if *update {
+				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("LLB differs from %s (go test -update rewrites it):\n%s", golden, lineDiff(string(want), got))
+			}
+		})
+	}
+}
+
+// TestDeterministic lowers the same spec many times: the definitions must be
+// byte-identical, or BuildKit would miss its cache on every build.
+func TestDeterministic(t *testing.T) {
+	for _, file := range []string{"testdata/lower/graph.yaml", "testdata/lower/mounts.yaml", "testdata/lower/volumes.yaml"} {
+		var first []byte
+		for i := range 30 {
+			res, err := Lower(context.Background(), load(t, file), testOptions())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The ops themselves: protobuf map fields (the metadata) have no
+			// defined wire order, so they are compared through the dump.
+			def := marshal(t, res)
+			dt := append(bytes.Join(def.Def, nil), dump(t, def)...)
+			if i == 0 {
+				first = dt
+			} else if !bytes.Equal(first, dt) {
+				t.Fatalf("%s: lowering %d differs from the first", file, i)
+			}
+		}
+	}
+}
+
+// TestOnlyTargetDependencies checks that steps the target does not need are
+// not lowered, and that independent steps stay independent.
+func TestOnlyTargetDependencies(t *testing.T) {
+	s := load(t, "testdata/lower/graph.yaml")
+	tests := []struct {
+		target string
+		want   []string
+	}{
+		{"", []string{"left", "right", "final", "image"}},
+		{"right", []string{"right"}},
+		{"unused", []string{"unused"}},
+		{"final", []string{"left", "right", "final"}},
+	}
+	for _, tc := range tests {
+		opt := testOptions()
+		opt.Target = tc.target
+		res, err := Lower(context.Background(), s, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(res.Steps, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("target %q lowered %v, want %v", tc.target, res.Steps, tc.want)
+		}
+		names := vertexNames(t, marshal(t, res))
+		if tc.target == "" && strings.Contains(names, "never built") {
+			t.Errorf("the default target's graph has the unused step:\n%s", names)
+		}
+	}
+
+	// left and right share only their base image: neither exec may be an
+	// ancestor of the other, so BuildKit can run them at once.
+	opt := testOptions()
+	opt.Target = "final"
+	res, err := Lower(context.Background(), s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graphOf(t, marshal(t, res))
+	left, right := g.byName("[left 3/3] RUN echo left > out"), g.byName("[right 2/3] RUN echo right > /tmp/out")
+	if g.reaches(left, right) || g.reaches(right, left) {
+		t.Error("steps left and right depend on each other")
+	}
+}
+
+func TestCacheMounts(t *testing.T) {
+	s := load(t, "testdata/lower/volumes.yaml")
+	id := func(in cacheid.Input) string {
+		v, err := cacheid.ID(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name string
+		vo   VolumeOptions
+		want map[string]string // mount path -> ID
+	}{
+		{
+			name: "defaults",
+			vo:   VolumeOptions{SessionID: "s1"},
+			want: map[string]string{
+				"/go/pkg/mod":          id(cacheid.Input{Scope: "global", Tokens: []string{"go-mod"}}),
+				"/root/.cache/go-build": id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"go-build", "1.26", "amd64"}}),
+				"/race":                id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"go-build", "1.26", "amd64", "race"}}),
+				"/d":                   id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"defaultkey"}}),
+				"/b":                   id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"tools", "generation=2"}}),
+				"/s":                   id(cacheid.Input{Scope: "session", Namespace: "s1", Tokens: []string{"tmp"}}),
+			},
+		},
+		{
+			name: "tenant and team namespace",
+			vo:   VolumeOptions{SessionID: "s2", Tenant: "acme", Namespace: "team-go"},
+			want: map[string]string{
+				"/go/pkg/mod":          id(cacheid.Input{Tenant: "acme", Scope: "global", Tokens: []string{"go-mod"}}),
+				"/root/.cache/go-build": id(cacheid.Input{Tenant: "acme", Scope: "project", Namespace: "team-go", Tokens: []string{"go-build", "1.26", "amd64"}}),
+				"/s":                   id(cacheid.Input{Tenant: "acme", Scope: "session", Namespace: "s2", Tokens: []string{"tmp"}}),
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := testOptions()
+			opt.VolumeOptions = tc.vo
+			res, err := Lower(context.Background(), s, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]*pb.Mount{}
+			for _, e := range execs(t, marshal(t, res)) {
+				for _, m := range e.Mounts {
+					if m.MountType == pb.MountType_CACHE {
+						got[m.Dest] = m
+					}
+				}
+			}
+			for path, want := range tc.want {
+				m, ok := got[path]
+				if !ok {
+					t.Errorf("no cache mount at %s", path)
+					continue
+				}
+				if m.CacheOpt.ID != want {
+					t.Errorf("%s: cache ID %s, want %s", path, m.CacheOpt.ID, want)
+				}
+				// A non-scratch source would make BuildKit key the cache by
+				// id + source digest and split one volume into many.
+				if m.Input != -1 {
+					t.Errorf("%s: cache mount has input %d, want scratch", path, m.Input)
+				}
+			}
+			if got["/root/.cache/go-build"].CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
+				t.Error("gobuild is not locked")
+			}
+		})
+	}
+}
+
+func TestImageConfigInheritance(t *testing.T) {
+	dt := []byte(`project: p
+steps:
+  build:
+    from: golang:1.26
+    env: {CGO_ENABLED: "0", GOPATH: /gopath}
+    run: go version
+  app:
+    from: build
+    entrypoint: [/app]
+`)
+	s, err := spec.Load(dt, spec.Options{PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Lower(context.Background(), s, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := res.Image.Config
+	wantEnv := []string{"PATH=/go/bin:/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GOPATH=/gopath", "GOLANG_VERSION=1.26.0", "CGO_ENABLED=0"}
+	if strings.Join(cfg.Env, " ") != strings.Join(wantEnv, " ") {
+		t.Errorf("env = %q, want %q", cfg.Env, wantEnv)
+	}
+	if cfg.WorkingDir != "/go" {
+		t.Errorf("workdir = %q, want the base image's /go", cfg.WorkingDir)
+	}
+	if strings.Join(cfg.Entrypoint, " ") != "/app" || cfg.Cmd != nil {
+		t.Errorf("entrypoint %q cmd %q, want [/app] and no cmd", cfg.Entrypoint, cfg.Cmd)
+	}
+	if res.BaseImage == nil || res.BaseImage.Config.WorkingDir != "/go" {
+		t.Errorf("base image config not reported: %+v", res.BaseImage)
+	}
+	run := execs(t, marshal(t, res))[0]
+	if run.Meta.Cwd != "/go" || !strings.Contains(strings.Join(run.Meta.Env, " "), "GOPATH=/gopath") {
+		t.Errorf("exec does not run with the inherited config: cwd %q env %q", run.Meta.Cwd, run.Meta.Env)
+	}
+}
+
+func TestLowerErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		opt  func(*Options)
+		want string
+	}{
+		{
+			name: "unknown image",
+			yaml: "project: p\nsteps:\n  a:\n    from: nosuch:1\n    run: true\n",
+			want: "stowage.yaml:4:11: steps.a.from: docker.io/library/nosuch:1: not found; check the image name and tag",
+		},
+		{
+			name: "unknown target",
+			yaml: "project: p\nsteps:\n  a: {from: scratch}\n",
+			opt:  func(o *Options) { o.Target = "b" },
+			want: `target "b" is not a step of stowage.yaml; choose one of [a]`,
+		},
+		{
+			name: "session volume without a session",
+			yaml: "project: p\ncaches:\n  t: {scope: session}\nsteps:\n  a:\n    from: busybox:1.37\n    mounts: [{cache: t, path: /t}]\n    run: true\n",
+			opt:  func(o *Options) { o.SessionID = "" },
+			want: `stowage.yaml:7:22: steps.a.mounts[0].cache: volume "t" has scope: session`,
+		},
+		{
+			name: "hash token without a resolver",
+			yaml: "project: p\ncaches:\n  n: {key: [npm, {hash: [package-lock.json]}]}\nsteps:\n  a: {from: scratch}\n",
+			want: "stowage.yaml:3:18: caches.n.key: this key token needs the build context",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := spec.Load([]byte(tc.yaml), spec.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := testOptions()
+			if tc.opt != nil {
+				tc.opt(&opt)
+			}
+			_, err = Lower(context.Background(), s, opt)
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant prefix %s", err, tc.want)
+			}
+		})
+	}
+}
+
+// FuzzLower checks that every spec Load accepts lowers and marshals without
+// panicking.
+func FuzzLower(f *testing.F) {
+	seeds, _ := filepath.Glob("testdata/lower/*.yaml")
+	examples, _ := filepath.Glob("../examples/*/stowage.yaml")
+	for _, file := range append(seeds, examples...) {
+		dt, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(dt)
+	}
+	f.Fuzz(func(t *testing.T, dt []byte) {
+		s, err := spec.Load(dt, spec.Options{PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
+		if err != nil {
+			return
+		}
+		res, err := Lower(context.Background(), s, testOptions())
+		if err != nil {
+			var el spec.ErrorList
+			if !errors.As(err, &el) && !strings.Contains(err.Error(), "not found") {
+				t.Fatalf("lowering failed without a positioned error: %v", err)
+			}
+			return
+		}
+		if _, err := res.State.Marshal(context.Background()); err != nil {
+			t.Fatalf("marshal: %v", err)
+		}
+	})
+}
+
+type graph struct {
+	ops   map[digest.Digest]*pb.Op
+	names map[string]digest.Digest
+}
+
+func graphOf(t *testing.T, def *llb.Definition) *graph {
+	g := &graph{ops: map[digest.Digest]*pb.Op{}, names: map[string]digest.Digest{}}
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		d := digest.FromBytes(dt)
+		g.ops[d] = &op
+		if n := def.Metadata[d].Description["llb.customname"]; n != "" {
+			g.names[n] = d
+		}
+	}
+	return g
+}
+
+func (g *graph) byName(name string) digest.Digest {
+	d, ok := g.names[name]
+	if !ok {
+		panic("no vertex named " + name)
+	}
+	return d
+}
+
+// reaches reports whether from depends, directly or not, on to.
+func (g *graph) reaches(from, to digest.Digest) bool {
+	for _, in := range g.ops[from].Inputs {
+		if d := digest.Digest(in.Digest); d == to || g.reaches(d, to) {
+			return true
+		}
+	}
+	return false
+}
+
+func execs(t *testing.T, def *llb.Definition) []*pb.ExecOp {
+	var out []*pb.ExecOp
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if e := op.GetExec(); e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func vertexNames(t *testing.T, def *llb.Definition) string {
+	var names []string
+	for _, m := range def.Metadata {
+		if n := m.Description["llb.customname"]; n != "" {
+			names = append(names, n)
+		}
+	}
+	return strings.Join(names, "\n")
+}
+
+// lineDiff shows the lines that differ, enough to see what changed.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < max(len(w), len(g)); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl != gl {
+			b.WriteString("- " + wl + "\n+ " + gl + "\n")
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,112 @@
+package llbgen
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// defaultShell runs each command of a step, as Dockerfile's RUN does.
+var defaultShell = []string{"/bin/sh", "-c"}
+
+// run adds one command of a step as an exec op with the step's mounts.
+func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, cmd *spec.Command, n *namer) llb.State {
+	shell := st.Shell
+	if shell == nil {
+		shell = defaultShell
+	}
+	args := append(append([]string(nil), shell...), cmd.Text)
+	opts := append([]llb.RunOption{llb.Args(args), n.name("RUN " + summary(cmd.Text)), l.location(cmd.Range)}, mounts...)
+	return state.Run(opts...).Root()
+}
+
+// mounts lowers a step's mounts once; every command of the step gets them.
+func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]llb.RunOption, error) {
+	var opts []llb.RunOption
+	for i, m := range st.Mounts {
+		path := fmt.Sprintf("steps.%s.mounts[%d]", st.Name, i)
+		switch m.Type {
+		case spec.MountCache:
+			opt, err := l.cacheMount(m, path)
+			if err != nil {
+				return nil, err
+			}
+			opts = append(opts, opt)
+		case spec.MountTmpfs:
+			opts = append(opts, llb.AddMount(m.Path, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(m.Size))))
+		case spec.MountBind:
+			src, err := l.sourceState(ctx, m.From, ss, m.Range)
+			if err != nil {
+				return nil, err
+			}
+			mo := []llb.MountOption{llb.SourcePath(m.Src)}
+			if m.Readonly {
+				mo = append(mo, llb.Readonly)
+			} else {
+				// Writable, but what the step writes there is discarded.
+				mo = append(mo, llb.ForceNoOutput)
+			}
+			opts = append(opts, llb.AddMount(m.Path, src, mo...))
+		case spec.MountSecret:
+			so := []llb.SecretOption{llb.SecretID(m.ID)}
+			if !m.Required {
+				so = append(so, llb.SecretOptional)
+			}
+			opts = append(opts, llb.AddSecret(m.Path, so...))
+		case spec.MountSSH:
+			so := []llb.SSHOption{llb.SSHID(m.ID)}
+			if m.Path != "" {
+				so = append(so, llb.SSHSocketTarget(m.Path))
+			}
+			if !m.Required {
+				so = append(so, llb.SSHOptional)
+			}
+			opts = append(opts, llb.AddSSHSocket(so...))
+		}
+	}
+	return opts, nil
+}
+
+// cacheMount mounts a volume by its ID over scratch, so the ID alone is the
+// cache's identity in BuildKit.
+func (l *lowering) cacheMount(m *spec.Mount, path string) (llb.RunOption, error) {
+	v := l.volumes[m.Cache]
+	c := v.Cache
+	switch {
+	case v.ID == "":
+		return nil, specError(l.s, m.FieldRange("cache"), path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")
+	case m.Seed != nil:
+		return nil, specError(l.s, m.Seed.Range, path+".source", "seeding a cache volume from source: is not supported yet", "remove source: and fill the volume in the step's run")
+	case c.Owner != "" || c.Mode != nil:
+		return nil, specError(l.s, c.Range, "caches."+c.Name, "owner: and mode: are not supported yet", "remove them and chown the mount in the step's run")
+	}
+	mo := []llb.MountOption{llb.AsPersistentCacheDir(v.ID, sharingMode(v.Sharing))}
+	if m.Readonly {
+		mo = append(mo, llb.Readonly)
+	}
+	return llb.AddMount(m.Path, llb.Scratch(), mo...), nil
+}
+
+func sharingMode(s spec.Sharing) llb.CacheMountSharingMode {
+	switch s {
+	case spec.SharingPrivate:
+		return llb.CacheMountPrivate
+	case spec.SharingLocked:
+		return llb.CacheMountLocked
+	}
+	return llb.CacheMountShared
+}
+
+// summary shortens a multi-line command to its first line for progress
+// output, as the Dockerfile frontend does with heredocs.
+func summary(cmd string) string {
+	cmd = strings.TrimSpace(cmd)
+	first, rest, multi := strings.Cut(cmd, "\n")
+	if multi && strings.TrimSpace(rest) != "" {
+		return first + " ..."
+	}
+	return first
+}

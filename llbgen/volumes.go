@@ -1,0 +1,109 @@
+package llbgen
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/stowage-build/stowage/cacheid"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// Volume is a cache volume with its ID resolved for one build.
+type Volume struct {
+	Name string
+	// ID is what BuildKit sees; empty for a session-scoped volume when no
+	// session ID was given (it exists only inside a build).
+	ID        string
+	Tokens    []string
+	Tenant    string
+	Scope     spec.Scope
+	Namespace string
+	Sharing   spec.Sharing
+	Cache     *spec.Cache
+}
+
+// VolumeOptions are the build options that feed cache IDs.
+type VolumeOptions struct {
+	// Tenant is the cache-tenant option; it separates everything.
+	Tenant string
+	// Namespace is the cache-namespace option; it replaces the project as
+	// the namespace of project-scoped volumes (team-wide caches).
+	Namespace string
+	// SessionID is the BuildKit session of this build, the namespace of
+	// session-scoped volumes.
+	SessionID string
+	// Tokens computes content- and image-derived key tokens; nil makes such
+	// tokens an error.
+	Tokens TokenResolver
+}
+
+// TokenResolver computes the key tokens that depend on the outside world.
+type TokenResolver interface {
+	// HashFiles returns "sha256:" + the hash of the build context's files
+	// matching globs, as docs/cache-ids.md defines it.
+	HashFiles(ctx context.Context, globs []string) (string, error)
+	// ImageDigest returns the manifest digest of ref for the build's
+	// target platform.
+	ImageDigest(ctx context.Context, ref string) (string, error)
+}
+
+// Volumes resolves the ID of every cache volume of s, in file order.
+func Volumes(ctx context.Context, s *spec.Spec, opt VolumeOptions) ([]*Volume, error) {
+	out := make([]*Volume, 0, len(s.Caches))
+	for _, c := range s.Caches {
+		v, err := volume(ctx, s, c, opt)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func volume(ctx context.Context, s *spec.Spec, c *spec.Cache, opt VolumeOptions) (*Volume, error) {
+	v := &Volume{Name: c.Name, Tenant: opt.Tenant, Scope: c.Scope, Sharing: c.Sharing, Cache: c}
+	switch c.Scope {
+	case spec.ScopeProject:
+		v.Namespace = s.Project
+		if opt.Namespace != "" {
+			v.Namespace = opt.Namespace
+		}
+	case spec.ScopeSession:
+		v.Namespace = opt.SessionID
+	}
+	for _, t := range c.Tokens {
+		val, err := tokenValue(ctx, t, opt.Tokens)
+		if err != nil {
+			return nil, specError(s, t.Range, "caches."+c.Name+".key", err.Error(), "")
+		}
+		v.Tokens = append(v.Tokens, val)
+	}
+	if c.Scope == spec.ScopeSession && v.Namespace == "" {
+		return v, nil
+	}
+	id, err := cacheid.ID(cacheid.Input{Tenant: v.Tenant, Scope: string(v.Scope), Namespace: v.Namespace, Tokens: v.Tokens})
+	if err != nil {
+		return nil, specError(s, c.Range, "caches."+c.Name, err.Error(), "")
+	}
+	v.ID = id
+	return v, nil
+}
+
+func tokenValue(ctx context.Context, t spec.Token, r TokenResolver) (string, error) {
+	switch {
+	case t.IsLiteral():
+		return t.Value, nil
+	case r == nil:
+		return "", fmt.Errorf("this key token needs the build context and registry, which only a build has")
+	case t.Hash != nil:
+		return r.HashFiles(ctx, t.Hash)
+	default:
+		return r.ImageDigest(ctx, t.Digest)
+	}
+}
+
+// specError makes a positioned error about the spec, in the same form as
+// package spec's, so the frontend turns both into source-mapped errors.
+func specError(s *spec.Spec, r spec.Range, path, msg, hint string) error {
+	return spec.ErrorList{{File: s.File, Range: r, Path: path, Msg: msg, Hint: hint}}
+}
