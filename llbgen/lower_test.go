@@ -216,21 +216,21 @@ func TestCacheMounts(t *testing.T) {
 			name: "defaults",
 			vo:   VolumeOptions{SessionID: "s1"},
 			want: map[string]string{
-				"/go/pkg/mod":          id(cacheid.Input{Scope: "global", Tokens: []string{"go-mod"}}),
+				"/go/pkg/mod":           id(cacheid.Input{Scope: "global", Tokens: []string{"go-mod"}}),
 				"/root/.cache/go-build": id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"go-build", "1.26", "amd64"}}),
-				"/race":                id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"go-build", "1.26", "amd64", "race"}}),
-				"/d":                   id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"defaultkey"}}),
-				"/b":                   id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"tools", "generation=2"}}),
-				"/s":                   id(cacheid.Input{Scope: "session", Namespace: "s1", Tokens: []string{"tmp"}}),
+				"/race":                 id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"go-build", "1.26", "amd64", "race"}}),
+				"/d":                    id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"defaultkey"}}),
+				"/b":                    id(cacheid.Input{Scope: "project", Namespace: "volumes", Tokens: []string{"tools", "generation=2"}}),
+				"/s":                    id(cacheid.Input{Scope: "session", Namespace: "s1", Tokens: []string{"tmp"}}),
 			},
 		},
 		{
 			name: "tenant and team namespace",
 			vo:   VolumeOptions{SessionID: "s2", Tenant: "acme", Namespace: "team-go"},
 			want: map[string]string{
-				"/go/pkg/mod":          id(cacheid.Input{Tenant: "acme", Scope: "global", Tokens: []string{"go-mod"}}),
+				"/go/pkg/mod":           id(cacheid.Input{Tenant: "acme", Scope: "global", Tokens: []string{"go-mod"}}),
 				"/root/.cache/go-build": id(cacheid.Input{Tenant: "acme", Scope: "project", Namespace: "team-go", Tokens: []string{"go-build", "1.26", "amd64"}}),
-				"/s":                   id(cacheid.Input{Tenant: "acme", Scope: "session", Namespace: "s2", Tokens: []string{"tmp"}}),
+				"/s":                    id(cacheid.Input{Tenant: "acme", Scope: "session", Namespace: "s2", Tokens: []string{"tmp"}}),
 			},
 		},
 	}
