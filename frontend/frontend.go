@@ -7,6 +7,7 @@ package frontend
 import (
 	"context"
 	"errors"
+	"maps"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -26,6 +27,7 @@ const Language = "YAML"
 
 // Build is the gateway build function.
 func Build(ctx context.Context, c client.Client) (*client.Result, error) {
+	c = defaultFilename{c}
 	bc, err := dockerui.NewClient(c)
 	if err != nil {
 		return nil, err
@@ -48,6 +50,27 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	return rb.Finalize()
 }
+
+// defaultFilename makes stowage.yaml the spec's name when the client gives
+// none, where dockerui would look for a Dockerfile: `buildctl build
+// --frontend gateway.v0 --local dockerfile=.` then just works.
+type defaultFilename struct{ client.Client }
+
+func (c defaultFilename) BuildOpts() client.BuildOpts {
+	bo := c.Client.BuildOpts()
+	if _, ok := bo.Opts[keyFilename]; !ok {
+		bo.Opts = maps.Clone(bo.Opts)
+		if bo.Opts == nil {
+			bo.Opts = map[string]string{}
+		}
+		bo.Opts[keyFilename] = spec.DefaultFile
+	}
+	return bo
+}
+
+// keyFilename is dockerui's option for the spec's path in the dockerfile
+// local (buildx -f, buildctl --opt filename=).
+const keyFilename = "filename"
 
 type builder struct {
 	c   client.Client

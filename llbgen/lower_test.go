@@ -471,3 +471,38 @@ func lineDiff(want, got string) string {
 	}
 	return b.String()
 }
+
+// TestNewKeyChangesExecCacheKey guards moby/moby#47693: BuildKit blanks cache
+// IDs when it computes an exec's cache key, so two steps that differ only in
+// the key of a volume they mount would share a cached result, and the step
+// would never run against its new volume.
+func TestNewKeyChangesExecCacheKey(t *testing.T) {
+	execFor := func(key string) *pb.ExecOp {
+		dt := []byte("project: p\ncaches:\n  c: {key: " + key + "}\nsteps:\n  a:\n    from: busybox:1.37\n    mounts: [{cache: c, path: /c}]\n    run: make\n")
+		s, err := spec.Load(dt, spec.Options{PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := Lower(context.Background(), s, testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := execs(t, marshal(t, res))[0]
+		// What BuildKit's ExecOp.CacheMap clears before hashing.
+		for _, m := range e.Mounts {
+			if m.CacheOpt != nil {
+				m.CacheOpt.ID = ""
+				m.CacheOpt.Sharing = 0
+			}
+			m.Selector = ""
+		}
+		return e
+	}
+	a, b := execFor("v1"), execFor("v2")
+	if a.EqualVT(b) {
+		t.Fatal("execs mounting volumes with different keys have the same cache key")
+	}
+	if !strings.Contains(strings.Join(a.Meta.Env, " "), CacheIDsEnv+"=/c=stowage-") {
+		t.Errorf("exec env %q lacks %s", a.Meta.Env, CacheIDsEnv)
+	}
+}

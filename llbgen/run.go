@@ -23,9 +23,17 @@ func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, c
 	return state.Run(opts...).Root()
 }
 
+// CacheIDsEnv is set for every command that mounts cache volumes, to
+// "PATH=ID,…" in mount order. BuildKit leaves cache IDs out of an exec's
+// cache key (moby/moby#47693), so without it a step whose volume changed key
+// would be answered from cache and never see its new volume; the env is part
+// of the key.
+const CacheIDsEnv = "STOWAGE_CACHE_IDS"
+
 // mounts lowers a step's mounts once; every command of the step gets them.
 func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]llb.RunOption, error) {
 	var opts []llb.RunOption
+	var ids []string
 	for i, m := range st.Mounts {
 		path := fmt.Sprintf("steps.%s.mounts[%d]", st.Name, i)
 		switch m.Type {
@@ -35,6 +43,7 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]
 				return nil, err
 			}
 			opts = append(opts, opt)
+			ids = append(ids, m.Path+"="+l.volumes[m.Cache].ID)
 		case spec.MountTmpfs:
 			opts = append(opts, llb.AddMount(m.Path, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(m.Size))))
 		case spec.MountBind:
@@ -66,6 +75,9 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]
 			}
 			opts = append(opts, llb.AddSSHSocket(so...))
 		}
+	}
+	if len(ids) > 0 {
+		opts = append(opts, llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")))
 	}
 	return opts, nil
 }

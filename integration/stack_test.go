@@ -1,0 +1,253 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/frontend"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+)
+
+// stack is the environment hack/stack prints.
+type stack struct {
+	addr     string // BUILDKIT_HOST
+	frontend string // the frontend image, e.g. 127.0.0.1:5000/stowage:dev
+	busybox  string
+	golang   string
+	buildctl string
+	builder  string // docker buildx builder name
+}
+
+// needStack returns the stack or fails the test: a missing buildkitd,
+// registry or runc is a broken test environment, not a reason to pass.
+func needStack(t *testing.T) *stack {
+	t.Helper()
+	if testing.Short() && os.Getenv("CI") != "true" {
+		t.Skip("integration test: skipped in -short mode outside CI")
+	}
+	s := &stack{
+		addr:     os.Getenv("BUILDKIT_HOST"),
+		frontend: os.Getenv("STOWAGE_FRONTEND_IMAGE"),
+		busybox:  os.Getenv("STOWAGE_BUSYBOX_IMAGE"),
+		golang:   os.Getenv("STOWAGE_GOLANG_IMAGE"),
+		buildctl: os.Getenv("BUILDCTL"),
+		builder:  os.Getenv("STOWAGE_BUILDX_BUILDER"),
+	}
+	var missing []string
+	for name, v := range map[string]string{"BUILDKIT_HOST": s.addr, "STOWAGE_FRONTEND_IMAGE": s.frontend, "STOWAGE_BUSYBOX_IMAGE": s.busybox, "BUILDCTL": s.buildctl, "STOWAGE_BUILDX_BUILDER": s.builder} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		t.Fatalf("the BuildKit stack is not set up (%s unset): run `hack/stack up && eval \"$(hack/stack env)\"`, or hack/test, which does both", strings.Join(missing, ", "))
+	}
+	if _, err := exec.LookPath("runc"); err != nil {
+		t.Fatal("runc is not installed: hack/stack up installs it")
+	}
+	return s
+}
+
+// project is a build context made from a spec template and extra files.
+type project struct {
+	dir string
+}
+
+// newProject writes stowage.yaml from tmpl, executed with the stack (so
+// {{.Busybox}} names the local busybox image), plus the given files.
+func newProject(t *testing.T, s *stack, tmpl string, files map[string]string) *project {
+	t.Helper()
+	dir := t.TempDir()
+	var b bytes.Buffer
+	err := template.Must(template.New("spec").Delims("[[", "]]").Parse(tmpl)).Execute(&b, map[string]string{
+		"Busybox": s.busybox, "Golang": s.golang, "Frontend": s.frontend,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = mapsWith(files, "stowage.yaml", b.String())
+	for name, body := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &project{dir: dir}
+}
+
+func mapsWith(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	return out
+}
+
+// buildOpts are the inputs of one build.
+type buildOpts struct {
+	attrs  map[string]string // frontend attrs: build-arg:X, target, platform, cache-tenant…
+	export client.ExportEntry
+}
+
+// result is what a build left behind.
+type result struct {
+	out  string // the local export directory
+	logs string // plain progress output
+}
+
+func (r *result) file(t *testing.T, name string) string {
+	t.Helper()
+	dt, err := os.ReadFile(filepath.Join(r.out, name))
+	if err != nil {
+		t.Fatalf("%v\nbuild log:\n%s", err, r.logs)
+	}
+	return string(dt)
+}
+
+// build runs the frontend in this process against buildkitd (the gateway
+// API over the session, as BuildKit's own frontend tests do), exporting the
+// result to a local directory unless opts say otherwise.
+func (s *stack) build(ctx context.Context, t *testing.T, p *project, opts buildOpts) (*result, error) {
+	t.Helper()
+	c, err := client.New(ctx, s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fs, err := fsutil.NewFS(p.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &result{out: t.TempDir()}
+	attrs := map[string]string{}
+	for k, v := range opts.attrs {
+		attrs[k] = v
+	}
+	export := opts.export
+	if export.Type == "" {
+		export = client.ExportEntry{Type: client.ExporterLocal, OutputDir: res.out}
+	}
+	solveOpt := client.SolveOpt{
+		Exports:       []client.ExportEntry{export},
+		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		FrontendAttrs: attrs,
+	}
+	ch := make(chan *client.SolveStatus)
+	var logs bytes.Buffer
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		_, err := c.Build(ctx, solveOpt, "stowage-integration", frontend.Build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		d, err := progressui.NewDisplay(&logs, progressui.PlainMode)
+		if err != nil {
+			return err
+		}
+		_, err = d.UpdateFrom(context.WithoutCancel(ctx), ch)
+		return err
+	})
+	err = eg.Wait()
+	res.logs = logs.String()
+	return res, err
+}
+
+// mustBuild is build that fails the test on error, showing the log.
+func (s *stack) mustBuild(ctx context.Context, t *testing.T, p *project, opts buildOpts) *result {
+	t.Helper()
+	res, err := s.build(ctx, t, p, opts)
+	if err != nil {
+		t.Fatalf("build failed: %v\nlog:\n%s", err, res.logs)
+	}
+	return res
+}
+
+// fileOutput makes an exporter write its tarball to path.
+func fileOutput(path string) func(map[string]string) (io.WriteCloser, error) {
+	return func(map[string]string) (io.WriteCloser, error) { return os.Create(path) }
+}
+
+// run executes a command with a deadline, returning its combined output.
+func run(t *testing.T, dir string, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// ociImage reads the image config out of an OCI layout tarball.
+func ociImage(t *testing.T, tarball string) dockerspec.DockerOCIImage {
+	t.Helper()
+	blobs := map[string][]byte{}
+	f, err := os.Open(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		dt, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blobs[h.Name] = dt
+	}
+	var idx ocispecs.Index
+	mustJSON(t, blobs["index.json"], &idx)
+	if len(idx.Manifests) != 1 {
+		t.Fatalf("index has %d manifests", len(idx.Manifests))
+	}
+	var mfst ocispecs.Manifest
+	mustJSON(t, blobs[blobPath(idx.Manifests[0].Digest.String())], &mfst)
+	var img dockerspec.DockerOCIImage
+	mustJSON(t, blobs[blobPath(mfst.Config.Digest.String())], &img)
+	return img
+}
+
+func blobPath(dgst string) string {
+	alg, hex, _ := strings.Cut(dgst, ":")
+	return fmt.Sprintf("blobs/%s/%s", alg, hex)
+}
+
+func mustJSON(t *testing.T, dt []byte, v any) {
+	t.Helper()
+	if err := json.Unmarshal(dt, v); err != nil {
+		t.Fatalf("%v in %q", err, dt)
+	}
+}
+
+// nonce makes a value no earlier build used, to bust a step's cache without
+// --no-cache (which would also empty its cache mounts).
+func nonce() string {
+	return fmt.Sprintf("%d", time.Now().UnixNano())
+}
