@@ -57,6 +57,7 @@ func (l *lowering) from(ctx context.Context, st *spec.Step, n *namer) (*stepStat
 			return nil, specError(l.s, st.FromRange, "steps."+st.Name+".from", err.Error(), "")
 		}
 		if state != nil {
+			n.total-- // no FROM vertex of ours: the context brings its own
 			ss := &stepState{state: state.Platform(p), image: emptyImage(p), platform: p}
 			if img != nil {
 				ss.image, ss.base = cloneImage(*img), img

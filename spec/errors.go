@@ -57,14 +57,36 @@ func (l ErrorList) Unwrap() []error {
 	return errs
 }
 
+// maxErrors bounds the errors of one spec: nobody reads more, and the hints
+// of thousands (a did-you-mean over thousands of names each) cost minutes.
+const maxErrors = 100
+
 // errs collects problems while a spec is decoded.
 type errs struct {
 	file string
 	list ErrorList
+	// dropped counts the errors past maxErrors.
+	dropped int
 }
 
 func (c *errs) add(r Range, path, hint, format string, args ...any) {
+	if c.full() {
+		c.dropped++
+		return
+	}
 	c.list = append(c.list, &Error{File: c.file, Range: r, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// full reports whether further errors are dropped.
+func (c *errs) full() bool { return len(c.list) >= maxErrors }
+
+// suggest is didYouMean while errors are kept: the hint of a dropped error
+// is wasted work.
+func (c *errs) suggest(got string, candidates []string) string {
+	if c.full() {
+		return ""
+	}
+	return didYouMean(got, candidates)
 }
 
 // err returns the sorted list, or nil when there is nothing in it. Problems
@@ -76,6 +98,10 @@ func (c *errs) err() error {
 	slices.SortStableFunc(c.list, func(a, b *Error) int {
 		return cmp.Or(cmp.Compare(a.Start.Line, b.Start.Line), cmp.Compare(a.Start.Col, b.Start.Col))
 	})
+	if c.dropped > 0 {
+		last := c.list[len(c.list)-1]
+		return append(c.list, &Error{File: c.file, Range: last.Range, Msg: fmt.Sprintf("%d more errors not shown", c.dropped), Hint: "fix these first"})
+	}
 	return c.list
 }
 
@@ -94,43 +120,70 @@ func oneOf[T ~string](vals []T) string {
 // didYouMean returns ` (did you mean "x"?)` for the closest candidate within a
 // small edit distance, or "".
 func didYouMean[T ~string](got string, candidates []T) string {
-	best, bestDist := "", 0
+	// Allow roughly one typo per three characters, as Go's own suggestions do.
+	limit := max(1, len(got)/3)
+	lower := strings.ToLower(got)
+	best, bestDist, found := "", 0, false
 	for _, c := range candidates {
-		d := editDistance(strings.ToLower(got), strings.ToLower(string(c)))
-		if best == "" || d < bestDist {
-			best, bestDist = string(c), d
+		// The distance is at least the difference in length: skip the
+		// quadratic work for names that cannot be close.
+		lc := strings.ToLower(string(c))
+		if abs(len(lc)-len(lower)) > limit {
+			continue
+		}
+		d := editDistance(lower, lc, limit)
+		if !found || d < bestDist {
+			best, bestDist, found = string(c), d, true
 		}
 	}
-	// Allow roughly one typo per three characters, as Go's own suggestions do.
-	if best == "" || bestDist == 0 && got == best || bestDist > max(1, len(got)/3) {
+	if !found || bestDist == 0 && got == best || bestDist > limit {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)
 }
 
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
 // editDistance is the optimal string alignment distance between a and b, by
 // bytes: Levenshtein plus adjacent transpositions, the commonest typo
-// ("form" for "from").
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
+// ("form" for "from"). Past bound it gives up and returns bound+1: a hint
+// may compare a name with thousands, and far ones need no exact distance.
+func editDistance(a, b string, bound int) int {
+	n := len(b) + 1
+	// Three rows, on the stack for names of usual length.
+	var arr [3 * 48]int
+	buf := arr[:]
+	if 3*n > len(arr) {
+		buf = make([]int, 3*n)
 	}
-	for j := range d[0] {
-		d[0][j] = j
+	prev2, prev, cur := buf[:n], buf[n:2*n], buf[2*n:3*n]
+	for j := range prev {
+		prev[j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
+		cur[0] = i
+		rowMin := i
+		for j := 1; j < n; j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
 			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+				cur[j] = min(cur[j], prev2[j-2]+1)
 			}
+			rowMin = min(rowMin, cur[j])
 		}
+		// No row has a smaller minimum than the row above it.
+		if rowMin > bound {
+			return bound + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return d[len(a)][len(b)]
+	return min(prev[len(b)], bound+1)
 }

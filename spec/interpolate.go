@@ -41,18 +41,21 @@ func (d *decoder) interpolate(n *yaml.Node, s, path string) string {
 		case '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				d.add(offsetRange(n, i), path, "close it with } or write $${ for a literal ${", "unterminated ${ in %s", quoteShort(s))
+				d.add(d.offsetRange(n, i), path, "close it with } or write $${ for a literal ${", "unterminated ${ in %s", quoteShort(s))
 				return s
 			}
 			name := s[i+2 : i+2+end]
 			if !validName(name) {
-				d.add(offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
+				d.add(d.offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
 					"${%s} is not a reference to a name", name)
 			} else if val, ok := d.vars.m[name]; ok {
 				b.WriteString(val)
 			} else {
-				d.add(offsetRange(n, i), path, "declare it under args:, or write $${"+name+"} for a literal"+didYouMean(name, d.vars.names()),
-					"${%s} is not defined", name)
+				hint := "declare it under args:, or write $${" + name + "} for a literal"
+				if !d.full() {
+					hint += didYouMean(name, d.vars.names())
+				}
+				d.add(d.offsetRange(n, i), path, hint, "${%s} is not defined", name)
 			}
 			i += 3 + end
 		default:
@@ -81,22 +84,45 @@ func validName(s string) bool {
 }
 
 // offsetRange points at byte off of a scalar's value when the value sits on
-// one line as written (plain or quoted without escapes before off), and at the
-// scalar itself otherwise.
-func offsetRange(n *yaml.Node, off int) Range {
+// one line as written, and at the scalar itself otherwise.
+func (d *decoder) offsetRange(n *yaml.Node, off int) Range {
 	r := rangeOf(n)
 	if n == nil || strings.Contains(n.Value[:off], "\n") {
 		return r
 	}
 	// YAML columns count characters, not bytes.
-	cols := utf8.RuneCountInString(n.Value[:off])
-	switch n.Style {
+	at := r
+	switch cols := utf8.RuneCountInString(n.Value[:off]); n.Style {
 	case 0:
-		r.Start.Col += cols
+		at.Start.Col += cols
 	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
-		if !strings.ContainsAny(n.Value[:off], `\'"`) {
-			r.Start.Col += cols + 1
-		}
+		at.Start.Col += cols + 1
+	default:
+		return r
 	}
-	return r
+	// Escapes, '' and folded lines make the value differ from the text as
+	// written: trust the column only where the file shows the reference.
+	if !strings.HasPrefix(d.sourceAt(at.Start), "${") {
+		return r
+	}
+	return at
+}
+
+// sourceAt returns the rest of the spec's line from p.
+func (d *decoder) sourceAt(p Pos) string {
+	if d.lines == nil {
+		d.lines = strings.Split(string(d.src), "\n")
+	}
+	if p.Line < 1 || p.Line > len(d.lines) {
+		return ""
+	}
+	line := d.lines[p.Line-1]
+	for range p.Col - 1 {
+		_, size := utf8.DecodeRuneInString(line)
+		if size == 0 {
+			return ""
+		}
+		line = line[size:]
+	}
+	return line
 }

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -39,7 +40,7 @@ func Load(data []byte, opt Options) (*Spec, error) {
 	if file == "" {
 		file = DefaultFile
 	}
-	d := &decoder{errs: errs{file: file}}
+	d := &decoder{errs: errs{file: file}, src: data}
 	if len(data) > MaxSize {
 		d.add(Range{Start: Pos{1, 1}}, "", fmt.Sprintf("keep the spec under %d KiB; split generated content into the build context", MaxSize>>10),
 			"the spec is %d bytes, more than the limit of %d", len(data), MaxSize)
@@ -56,6 +57,11 @@ func Load(data []byte, opt Options) (*Spec, error) {
 	}
 	d.vars = &vars{m: maps.Clone(platformArgs)}
 	s := d.spec(root, opt.BuildArgs)
+	if d.blown != nil {
+		// Everything decoded after the budget ran out read as null: other
+		// errors would only echo it.
+		return nil, ErrorList{d.blown}
+	}
 	if s != nil {
 		s.File = file
 		d.validate(s)
@@ -74,13 +80,13 @@ func parse(data []byte) (*yaml.Node, *Error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{Range: Range{Start: Pos{1, 1}}, Msg: "the spec is empty", Hint: "start with `project: NAME` and a `steps:` mapping"}
 		}
-		return nil, yamlError(err)
+		return nil, yamlError(err, data)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Error{Range: rangeOf(&extra), Msg: "a second YAML document", Hint: "a spec is one document: remove the `---` and what follows, or merge it into the first"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, yamlError(err)
+		return nil, yamlError(err, data)
 	}
 	if len(doc.Content) == 0 {
 		return nil, &Error{Range: Range{Start: Pos{1, 1}}, Msg: "the spec is empty", Hint: "start with `project: NAME` and a `steps:` mapping"}
@@ -90,17 +96,34 @@ func parse(data []byte) (*yaml.Node, *Error) {
 
 // yamlError turns the YAML parser's "yaml: line N: msg" into a positioned
 // Error. The parser gives no column, so the column is 1.
-func yamlError(err error) *Error {
+func yamlError(err error, data []byte) *Error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := 1
+	line, col := 1, 1
+	hint := "fix the YAML syntax (check indentation, quotes and colons)"
+	if name, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
+		name = strings.TrimSuffix(name, "' referenced")
+		hint = "define the anchor with &" + name + " before an alias *" + name + " uses it"
+		// This one comes without a line: point at the first use instead.
+		if i := bytes.Index(data, []byte("*"+name)); i >= 0 {
+			line = 1 + bytes.Count(data[:i], []byte("\n"))
+			col = 1 + utf8.RuneCount(data[bytes.LastIndexByte(data[:i], '\n')+1:i])
+		}
+	}
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if n, tail, ok := strings.Cut(rest, ": "); ok {
 			if l, err := strconv.Atoi(n); err == nil {
 				line, msg = l, tail
+				// yaml.v3 counts the lines of its parser errors (not of its
+				// scanner errors) from 0: "line 2" is the construct that
+				// starts on the third line.
+				if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found undefined tag handle") ||
+					strings.HasPrefix(msg, "found duplicate %") || strings.HasPrefix(msg, "found incompatible YAML document") {
+					line++
+				}
 			}
 		}
 	}
-	return &Error{Range: Range{Start: Pos{line, 1}}, Msg: "invalid YAML: " + msg, Hint: "fix the YAML syntax (check indentation, quotes and colons)"}
+	return &Error{Range: Range{Start: Pos{line, col}}, Msg: "invalid YAML: " + msg, Hint: hint}
 }
 
 func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
@@ -136,8 +159,12 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 		"caches": func(v *yaml.Node, path string) { s.Caches = d.caches(v, path) },
 		"steps":  func(v *yaml.Node, path string) { hasSteps = true; s.Steps = d.steps(v, path) },
 		"default": func(v *yaml.Node, path string) {
-			s.Default = d.str(v, path, "a step name")
+			var ok bool
+			s.Default, ok = d.strOK(v, path, "a step name")
 			d.defaultRange = rangeOf(d.resolve(v))
+			if ok && s.Default == "" {
+				d.add(d.defaultRange, path, "name a step, or leave default: out to build the last one", "default is empty")
+			}
 		},
 	})
 	start := Range{Start: Pos{Line: root.Line, Col: root.Column}}
@@ -158,7 +185,7 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 		a := &Arg{Name: name, Range: rangeOf(p.key)}
 		a.Range.End = rangeOf(p.val).End
 		if !validName(name) {
-			d.add(rangeOf(p.key), apath, "use letters, digits and underscores, starting with a letter", "%q is not a valid arg name", name)
+			d.add(rangeOf(p.key), apath, "use letters, digits and underscores, starting with a letter or underscore", "%q is not a valid arg name", name)
 			continue
 		}
 		if _, auto := d.vars.m[name]; auto {
@@ -188,26 +215,43 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 	var out []*Cache
 	for _, p := range d.pairs(n, path, "a mapping of volume names to volumes") {
-		c := &Cache{Name: p.key.Value, Range: rangeOf(p.key)}
+		c := &Cache{Name: p.key.Value, Range: rangeOf(p.key), ranges: fieldRanges{}}
 		c.Range.End = rangeOf(p.val).End
 		cpath := join(path, c.Name)
+		if c.Name == "" {
+			// The name is the default key, and a key token is never empty.
+			d.add(c.Range, cpath, "name the volume, like `gomod: {key: go-mod}`", "a cache volume needs a name")
+		}
 		d.fields(p.val, cpath, "a cache volume like {key: go-build, sharing: locked}", map[string]func(*yaml.Node, string){
-			"key":  func(v *yaml.Node, path string) { c.Key = d.key(v, path) },
-			"from": func(v *yaml.Node, path string) { c.From = d.str(v, path, "a cache volume name") },
+			"key": func(v *yaml.Node, path string) {
+				c.Key = d.key(v, path)
+				c.ranges["key"] = rangeOf(d.resolve(v))
+			},
+			"from": func(v *yaml.Node, path string) {
+				c.From = d.str(v, path, "a cache volume name")
+				c.ranges["from"] = rangeOf(d.resolve(v))
+			},
 			"scope": func(v *yaml.Node, path string) {
 				c.Scope = enum(d, v, path, Scopes)
+				c.ranges["scope"] = rangeOf(d.resolve(v))
 			},
 			"sharing": func(v *yaml.Node, path string) {
 				c.Sharing = enum(d, v, path, Sharings)
 			},
 			"owner": func(v *yaml.Node, path string) {
-				c.Owner = d.str(v, path, `"uid:gid"`)
+				var ok bool
+				if c.Owner, ok = d.strOK(v, path, `"uid:gid"`); !ok {
+					return
+				}
 				if u, g, ok := strings.Cut(c.Owner, ":"); !ok || u == "" || g == "" || strings.Contains(g, ":") {
 					d.add(rangeOf(v), path, `write "uid:gid", like "1000:1000" or "app:app"`, "owner %q is not uid:gid", c.Owner)
 				}
 			},
 			"mode": func(v *yaml.Node, path string) {
-				s := d.str(v, path, `an octal mode like "0755"`)
+				s, ok := d.strOK(v, path, `an octal mode like "0755"`)
+				if !ok {
+					return
+				}
 				m, err := strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
 				if err != nil || m > 0o7777 {
 					d.add(rangeOf(v), path, `write an octal mode like "0755"`, "mode %q is not an octal permission", s)
@@ -217,10 +261,13 @@ func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 				c.Mode = &m32
 			},
 			"generation": func(v *yaml.Node, path string) {
-				s, _ := d.scalar(v, path, "a whole number")
+				s, ok := d.scalar(v, path, "a whole number")
+				if !ok {
+					return
+				}
 				g, err := strconv.Atoi(s)
 				if err != nil || g < 0 {
-					d.add(rangeOf(v), path, "write a whole number like `generation: 2`, and bump it to start a fresh cache", "generation %q is not a whole number", s)
+					d.add(rangeOf(v), path, "write a whole number like `generation: 2`, and bump it to start a fresh cache", "generation %q is not a whole number of 0 or more", s)
 				}
 				c.Generation = g
 			},
@@ -239,7 +286,11 @@ func (d *decoder) key(n *yaml.Node, path string) []Token {
 		return []Token{d.token(n, path)}
 	}
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
-		d.add(rangeOf(n), path, "write a string like `key: go-build`, or a list like `key: [go-build, \"${GO_VERSION}\"]`", "expected a cache key, found %s", describe(n))
+		found := describe(n)
+		if n.Kind == yaml.SequenceNode {
+			found = "an empty list"
+		}
+		d.add(rangeOf(n), path, "write a string like `key: go-build`, or a list like `key: [go-build, \"${GO_VERSION}\"]`", "expected a cache key, found %s", found)
 		return nil
 	}
 	out := make([]Token, 0, len(n.Content))
@@ -257,11 +308,22 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 		d.fields(n, path, "{hash: [GLOB, …]} or {digest: IMAGE}", map[string]func(*yaml.Node, string){
 			"hash": func(v *yaml.Node, path string) {
 				set++
+				before := len(d.errs.list)
 				t.Hash = d.strs(v, path, "a glob", true)
+				// An empty glob after another error is that error's echo.
+				ok := len(d.errs.list) == before
+				n := d.resolve(v)
 				for i, g := range t.Hash {
-					if g == "" {
-						d.add(rangeOf(d.resolve(v)), index(path, i), "write a glob like package-lock.json or go.sum", "empty glob")
+					if g == "" && ok {
+						r := rangeOf(n)
+						if n.Kind == yaml.SequenceNode {
+							r = rangeOf(d.resolve(n.Content[i]))
+						}
+						d.add(r, index(path, i), "write a glob like package-lock.json or go.sum", "empty glob")
 					}
+				}
+				if len(t.Hash) == 0 && n.Kind == yaml.SequenceNode {
+					d.add(rangeOf(n), path, "list the files the cache depends on, like [package-lock.json]", "a hash token needs at least one glob")
 				}
 				if t.Hash == nil {
 					t.Hash = []string{}
@@ -269,8 +331,8 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 			},
 			"digest": func(v *yaml.Node, path string) {
 				set++
-				t.Digest = d.str(v, path, "an image reference")
-				if t.Digest != "" {
+				var ok bool
+				if t.Digest, ok = d.strOK(v, path, "an image reference"); ok {
 					if _, err := parseImageRef(t.Digest); err != nil {
 						d.add(rangeOf(v), path, "write an image reference like debian:bookworm", "%q is not an image reference: %v", t.Digest, err)
 					}
@@ -292,13 +354,14 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 
 // enum decodes one of a fixed set of strings.
 func enum[T ~string](d *decoder, n *yaml.Node, path string, valid []T) T {
-	s := d.str(n, path, "one of "+oneOf(valid))
+	s, ok := d.strOK(n, path, "one of "+oneOf(valid))
 	for _, v := range valid {
 		if string(v) == s {
 			return v
 		}
 	}
-	if s != "" {
+	// An empty string is as wrong as any other word; it is not the default.
+	if ok {
 		d.add(rangeOf(n), path, "write "+oneOf(valid)+didYouMean(s, valid), "unknown value %q", s)
 	}
 	return ""

@@ -4,6 +4,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/containerd/platforms"
 	"github.com/distribution/reference"
 	units "github.com/docker/go-units"
 	"go.yaml.in/yaml/v3"
@@ -20,19 +21,38 @@ type rawSource struct {
 
 func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 	var out []*Step
-	for _, kv := range d.pairs(n, p, "a mapping of step names to steps") {
+	before := len(d.errs.list)
+	kvs := d.pairs(n, p, "a mapping of step names to steps")
+	if len(kvs) == 0 && len(d.errs.list) == before {
+		d.add(rangeOf(d.resolve(n)), p, "add a step like `build: {from: busybox, run: make}`", "the spec has no steps")
+	}
+	for _, kv := range kvs {
 		st := &Step{Name: kv.key.Value, Range: rangeOf(kv.key)}
 		st.Range.End = rangeOf(kv.val).End
 		spath := join(p, st.Name)
+		if st.Name == "" || st.Name == "scratch" || st.Name == "context" || strings.HasPrefix(st.Name, "context:") {
+			// from: would read these as sources, never as this step.
+			d.add(st.Range, spath, "name the step after what it does, like build or test", "%q cannot name a step: from: reads it as a source", st.Name)
+		}
 		hasFrom := false
 		d.fields(kv.val, spath, "a step like {from: IMAGE, run: COMMAND}", map[string]func(*yaml.Node, string){
 			"description": func(v *yaml.Node, path string) { st.Description, _ = d.scalar(v, path, "a string") },
 			"from": func(v *yaml.Node, path string) {
 				hasFrom = true
 				st.FromRange = rangeOf(d.resolve(v))
-				d.source(&st.From, d.str(v, path, "an image, a step name or scratch"), st.FromRange, path)
+				if from, ok := d.strOK(v, path, "an image, a step name or scratch"); ok {
+					d.source(&st.From, from, st.FromRange, path)
+				}
 			},
-			"platform": func(v *yaml.Node, path string) { st.Platform = d.str(v, path, "a platform like linux/amd64") },
+			"platform": func(v *yaml.Node, path string) {
+				var ok bool
+				if st.Platform, ok = d.strOK(v, path, "a platform like linux/amd64"); !ok || st.Platform == "" {
+					return
+				}
+				if _, err := platforms.Parse(st.Platform); err != nil {
+					d.add(rangeOf(d.resolve(v)), path, "write a platform like linux/amd64 or ${BUILDPLATFORM}", "%q is not a platform", st.Platform)
+				}
+			},
 			"workdir": func(v *yaml.Node, path string) {
 				st.Workdir = d.str(v, path, "an absolute path")
 				if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
@@ -91,7 +111,9 @@ func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
 		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
 		d.fields(item, cpath, "{src: PATH, dest: PATH}", map[string]func(*yaml.Node, string){
 			"from": func(v *yaml.Node, path string) {
-				d.source(&c.From, d.str(v, path, "a step name or context"), rangeOf(d.resolve(v)), path)
+				if from, ok := d.strOK(v, path, "a step name or context"); ok {
+					d.source(&c.From, from, rangeOf(d.resolve(v)), path)
+				}
 			},
 			"src":  func(v *yaml.Node, path string) { c.Src = d.str(v, path, "a path") },
 			"dest": func(v *yaml.Node, path string) { c.Dest = d.str(v, path, "a path") },
@@ -114,10 +136,12 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 		m := &Mount{Range: rangeOf(item)}
 		var typ MountType
 		var typeRange Range
+		hasType := false
 		r := fieldRanges{}
 		readonly := (*bool)(nil)
 		d.fields(item, mpath, "a mount like {cache: NAME, path: PATH}", map[string]func(*yaml.Node, string){
 			"type": func(v *yaml.Node, path string) {
+				hasType = true
 				typ = enum(d, v, path, MountTypes)
 				typeRange = rangeOf(v)
 			},
@@ -131,19 +155,36 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 			},
 			"source": func(v *yaml.Node, path string) {
 				m.Seed = d.seed(v, path)
+				r["source"] = rangeOf(d.resolve(v))
 			},
 			"from": func(v *yaml.Node, path string) {
-				d.source(&m.From, d.str(v, path, "a step name or context"), rangeOf(d.resolve(v)), path)
+				r["from"] = rangeOf(d.resolve(v))
+				if from, ok := d.strOK(v, path, "a step name or context"); ok {
+					d.source(&m.From, from, r["from"], path)
+				}
 			},
-			"src": func(v *yaml.Node, path string) { m.Src = d.str(v, path, "a path") },
+			"src": func(v *yaml.Node, path string) {
+				m.Src = d.str(v, path, "a path")
+				r["src"] = rangeOf(d.resolve(v))
+			},
 			"readonly": func(v *yaml.Node, path string) {
 				b := d.bool(v, path)
 				readonly = &b
 			},
-			"id":       func(v *yaml.Node, path string) { m.ID = d.str(v, path, "an id") },
-			"required": func(v *yaml.Node, path string) { m.Required = d.bool(v, path) },
+			"id": func(v *yaml.Node, path string) {
+				m.ID = d.str(v, path, "an id")
+				r["id"] = rangeOf(d.resolve(v))
+			},
+			"required": func(v *yaml.Node, path string) {
+				m.Required = d.bool(v, path)
+				r["required"] = rangeOf(d.resolve(v))
+			},
 			"size": func(v *yaml.Node, path string) {
-				s := d.str(v, path, `a size like "64m"`)
+				r["size"] = rangeOf(d.resolve(v))
+				s, ok := d.strOK(v, path, `a size like "64m"`)
+				if !ok {
+					return
+				}
 				sz, err := units.RAMInBytes(s)
 				if err != nil || sz < 0 {
 					d.add(rangeOf(v), path, `write a size like "64m" or "1g"`, "%q is not a size", s)
@@ -154,6 +195,8 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 		switch {
 		case typ == "" && m.Cache != "":
 			typ = MountCache
+		case typ == "" && hasType:
+			// enum reported the unknown type.
 		case typ == "":
 			d.add(m.Range, join(mpath, "type"), "add `cache: NAME` for a cache volume, or `type:` one of "+oneOf(MountTypes), "the mount has no type")
 		case typ != MountCache && m.Cache != "":
@@ -200,7 +243,7 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 	}
 	only := func(ok bool, field string) {
 		if !ok {
-			d.add(m.Range, join(p, field), "remove it", "%s does not apply to a %s mount", field, m.Type)
+			d.add(m.FieldRange(field), join(p, field), "remove it", "%s does not apply to a %s mount", field, m.Type)
 		}
 	}
 	only(m.Seed == nil || m.Type == MountCache, "source")
@@ -219,9 +262,14 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 func (d *decoder) seed(n *yaml.Node, p string) *Seed {
 	s := &Seed{Range: rangeOf(d.resolve(n))}
 	var step, ctx, pth string
-	var hasStep, hasCtx bool
+	var hasStep, hasCtx, stepOK bool
+	var stepRange Range
 	d.fields(n, p, "{step: NAME, path: PATH} or {context: PATH}", map[string]func(*yaml.Node, string){
-		"step":    func(v *yaml.Node, path string) { hasStep = true; step = d.str(v, path, "a step name") },
+		"step": func(v *yaml.Node, path string) {
+			hasStep = true
+			step, stepOK = d.strOK(v, path, "a step name")
+			stepRange = rangeOf(d.resolve(v))
+		},
 		"context": func(v *yaml.Node, path string) { hasCtx = true; ctx = d.str(v, path, "a path or a context name") },
 		"path":    func(v *yaml.Node, path string) { pth = d.str(v, path, "a path") },
 	})
@@ -231,7 +279,9 @@ func (d *decoder) seed(n *yaml.Node, p string) *Seed {
 	case hasStep:
 		s.From = Source{Kind: SourceStep, Ref: step}
 		s.Path = pth
-		d.pending = append(d.pending, rawSource{dst: &s.From, text: step, rng: s.Range, path: join(p, "step"), stepOnly: true})
+		if stepOK {
+			d.pending = append(d.pending, rawSource{dst: &s.From, text: step, rng: stepRange, path: join(p, "step"), stepOnly: true})
+		}
 	case pth == "":
 		// {context: P}: a path in the main build context.
 		s.From = Source{Kind: SourceContext}
@@ -276,7 +326,9 @@ func (d *decoder) source(dst *Source, text string, r Range, p string) {
 		if dst.Ref == "" {
 			d.add(r, p, "write context for the main build context, or context:NAME for a named one", "empty context name")
 		}
-	case text != "":
+	case text == "":
+		d.add(r, p, "write an image like busybox:1.37, a step name, scratch, or context", "from is empty")
+	default:
 		d.pendingSource(dst, text, r, p)
 	}
 }

@@ -110,6 +110,17 @@ type Cache struct {
 	// Description is shown by --call=outline.
 	Description string
 	Range       Range
+	// ranges locates individual fields, for errors.
+	ranges fieldRanges
+}
+
+// FieldRange returns the range of one field's value, or the volume's range
+// when that field was not written.
+func (c *Cache) FieldRange(field string) Range {
+	if r, ok := c.ranges[field]; ok {
+		return r
+	}
+	return c.Range
 }
 
 // Token is one element of a cache key: a literal string, or a value derived

@@ -7,137 +7,200 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 )
 
 // validate checks what needs the whole spec: references between steps and
 // volumes, cycles, and defaults that depend on other fields.
 func (d *decoder) validate(s *Spec) {
-	steps := make([]string, len(s.Steps))
-	for i, st := range s.Steps {
-		steps[i] = st.Name
-	}
-	d.resolveSources(s, steps)
-	d.validateCaches(s)
+	// Lookups go through maps: Spec.Step and Spec.Cache scan, and a 1 MiB
+	// spec can hold 40,000 steps.
+	v := &lookup{steps: map[string]*Step{}, caches: map[string]*Cache{}}
 	for _, st := range s.Steps {
-		d.validateStep(s, st)
+		v.stepNames = append(v.stepNames, st.Name)
+		v.steps[st.Name] = st
 	}
-	d.stepCycles(s)
-	if len(s.Steps) == 0 && s.Steps != nil {
-		d.add(s.Range, "steps", "add a step like `build: {from: busybox, run: make}`", "the spec has no steps")
+	for _, c := range s.Caches {
+		v.cacheNames = append(v.cacheNames, c.Name)
+		v.caches[c.Name] = c
 	}
+	d.resolveSources(v)
+	d.validateCaches(s, v)
+	for _, st := range s.Steps {
+		d.validateStep(v, st)
+	}
+	d.stepCycles(s, v)
 	switch {
 	case s.Default == "" && len(s.Steps) > 0:
 		// Like a Dockerfile's last stage.
 		s.Default = s.Steps[len(s.Steps)-1].Name
-	case s.Default != "" && s.Step(s.Default) == nil:
-		d.add(d.defaultRange, "default", "name one of the steps"+didYouMean(s.Default, steps), "default step %q does not exist", s.Default)
+	case s.Default != "" && v.steps[s.Default] == nil:
+		d.add(d.defaultRange, "default", "name one of the steps"+d.suggest(s.Default, v.stepNames), "default step %q does not exist", s.Default)
 	}
+}
+
+// lookup finds steps and volumes by name.
+type lookup struct {
+	steps      map[string]*Step
+	caches     map[string]*Cache
+	stepNames  []string
+	cacheNames []string
+}
+
+// parent returns a volume's parent, or nil for a root or an unknown parent.
+func (v *lookup) parent(c *Cache) *Cache {
+	if c.From == "" {
+		return nil
+	}
+	return v.caches[c.From]
 }
 
 // resolveSources classifies every from: value: a step name wins over an image
 // of the same name, as a Dockerfile stage name does.
-func (d *decoder) resolveSources(s *Spec, steps []string) {
+func (d *decoder) resolveSources(v *lookup) {
+	steps := v.stepNames
 	for _, p := range d.pending {
-		if s.Step(p.text) != nil {
+		if v.steps[p.text] != nil {
 			*p.dst = Source{Kind: SourceStep, Ref: p.text}
 			continue
 		}
 		if p.stepOnly {
-			d.add(p.rng, p.path, "name one of the steps"+didYouMean(p.text, steps), "step %q does not exist", p.text)
+			d.add(p.rng, p.path, "name one of the steps"+d.suggest(p.text, steps), "step %q does not exist", p.text)
 			continue
 		}
 		named, err := parseImageRef(p.text)
 		if err != nil {
 			hint := "write an image like busybox:1.37, a step name, scratch, or context:NAME"
-			if dym := didYouMean(p.text, steps); dym != "" {
+			if dym := d.suggest(p.text, steps); dym != "" {
 				hint = "name a step" + dym
 			}
 			d.add(p.rng, p.path, hint, "%q is neither a step nor an image reference (%v)", p.text, err)
 			continue
 		}
-		*p.dst = Source{Kind: SourceImage, Ref: named.String()}
+		// Tagged as BuildKit and the Dockerfile frontend name it, so that
+		// busybox and docker.io/library/busybox:latest are one source.
+		*p.dst = Source{Kind: SourceImage, Ref: reference.TagNameOnly(named).String()}
 	}
 }
 
-func (d *decoder) validateCaches(s *Spec) {
-	names := make([]string, len(s.Caches))
-	for i, c := range s.Caches {
-		names[i] = c.Name
+// maxKeyTokens bounds a volume's full key, its parents' tokens included. Real
+// keys hold a handful; the bound keeps a long chain of child volumes from
+// costing memory quadratic in its length.
+const maxKeyTokens = 32
+
+func (d *decoder) validateCaches(s *Spec, v *lookup) {
+	for _, c := range s.Caches {
 		if c.Key == nil {
 			c.Key = []Token{{Value: c.Name, Range: c.Range}}
 		}
 		if c.Sharing == "" {
 			c.Sharing = SharingShared
 		}
-	}
-	for _, c := range s.Caches {
-		if c.From != "" && s.Cache(c.From) == nil {
-			d.add(c.Range, join("caches."+c.Name, "from"), "name one of the cache volumes"+didYouMean(c.From, names), "parent volume %q does not exist", c.From)
+		if c.From != "" && v.caches[c.From] == nil {
+			d.add(c.FieldRange("from"), "caches."+c.Name+".from", "name one of the cache volumes"+d.suggest(c.From, v.cacheNames), "parent volume %q does not exist", c.From)
 		}
 	}
+	d.resolveChains(s, v)
+}
+
+// resolveChains fills each volume's full tokens and effective scope from its
+// parents. It walks every chain once, so that a long one costs its length,
+// and reports each cycle once.
+func (d *decoder) resolveChains(s *Spec, v *lookup) {
+	order := make(map[*Cache]int, len(s.Caches))
+	for i, c := range s.Caches {
+		order[c] = i
+	}
+	done := map[*Cache]bool{}
+	// failed volumes are on or below a cycle, or have too long a key: their
+	// children get no tokens either, and no second error.
+	failed := map[*Cache]bool{}
 	for _, c := range s.Caches {
-		d.resolveChain(s, c)
+		// Walk up to a resolved volume, a root, or back onto this walk.
+		var walk []*Cache
+		on := map[*Cache]bool{}
+		cur := c
+		for cur != nil && !done[cur] && !on[cur] {
+			on[cur] = true
+			walk = append(walk, cur)
+			cur = v.parent(cur)
+		}
+		bad := cur != nil && failed[cur]
+		if cur != nil && on[cur] {
+			d.cacheCycle(walk[slices.Index(walk, cur):], order)
+			bad = true
+		}
+		// Resolve top down, each volume after its parent.
+		for i := len(walk) - 1; i >= 0; i-- {
+			x := walk[i]
+			done[x] = true
+			if bad || !d.inherit(x, v.parent(x)) {
+				failed[x], bad = true, true
+			}
+		}
 	}
 }
 
-// resolveChain fills a volume's full tokens and effective scope from its
-// parents, reporting a cycle once, at the volume where it was found.
-func (d *decoder) resolveChain(s *Spec, c *Cache) {
-	var chain []*Cache
-	for cur := c; cur != nil; cur = s.Cache(cur.From) {
-		if i := slices.Index(chain, cur); i >= 0 {
-			// Report the cycle once, at its first volume in file order.
-			if i == 0 && slices.IndexFunc(s.Caches, func(x *Cache) bool { return slices.Contains(chain, x) }) == slices.Index(s.Caches, c) {
-				names := make([]string, 0, len(chain)+1)
-				for _, x := range chain {
-					names = append(names, x.Name)
-				}
-				names = append(names, c.Name)
-				d.add(c.Range, "caches."+c.Name+".from", "remove one of the from: fields", "cache volumes form a cycle: %s", strings.Join(names, " -> "))
-			}
-			return
-		}
-		chain = append(chain, cur)
-		if cur.From == "" {
-			break
+// cacheCycle reports a cycle of from: fields at its first volume in file
+// order.
+func (d *decoder) cacheCycle(cycle []*Cache, order map[*Cache]int) {
+	first := 0
+	for i, c := range cycle {
+		if order[c] < order[cycle[first]] {
+			first = i
 		}
 	}
-	root := chain[len(chain)-1]
-	scope := root.Scope
+	cycle = append(slices.Clone(cycle[first:]), cycle[:first]...)
+	names := make([]string, 0, len(cycle)+1)
+	for _, c := range cycle {
+		names = append(names, c.Name)
+	}
+	names = append(names, cycle[0].Name)
+	c := cycle[0]
+	d.add(c.FieldRange("from"), "caches."+c.Name+".from", "remove one of the from: fields", "cache volumes form a cycle: %s", arrows(names))
+}
+
+// inherit sets a volume's scope and full tokens from its resolved parent (nil
+// for a root) and its own key. It reports false when the key is too long.
+func (d *decoder) inherit(c, parent *Cache) bool {
+	scope := c.Scope
+	var tokens []Token
+	if parent != nil {
+		if c.Scope != "" && c.Scope != parent.Scope {
+			d.add(c.FieldRange("scope"), "caches."+c.Name+".scope", fmt.Sprintf("remove scope: (a child volume has its parent's scope, %q)", parent.Scope),
+				"scope %q differs from the scope of parent volume %q", c.Scope, parent.Name)
+		}
+		scope = parent.Scope
+		tokens = append(tokens, parent.Tokens...)
+	}
 	if scope == "" {
 		scope = ScopeProject
 	}
-	var tokens []Token
-	for i := len(chain) - 1; i >= 0; i-- {
-		tokens = append(tokens, chain[i].Key...)
-		if g := chain[i].Generation; g > 0 {
-			tokens = append(tokens, Token{Value: "generation=" + strconv.Itoa(g), Range: chain[i].Range})
-		}
+	tokens = append(tokens, c.Key...)
+	if g := c.Generation; g > 0 {
+		tokens = append(tokens, Token{Value: "generation=" + strconv.Itoa(g), Range: c.Range})
 	}
-	if c.Scope != "" && c.Scope != scope {
-		d.add(c.Range, "caches."+c.Name+".scope", fmt.Sprintf("remove scope: (a child volume has its parent's scope, %q)", scope),
-			"scope %q differs from the scope of parent volume %q", c.Scope, root.Name)
+	if len(tokens) > maxKeyTokens {
+		d.add(c.FieldRange("key"), "caches."+c.Name+".key", "derive the volume from a parent nearer the root, or shorten the keys",
+			"the key of volume %q has %d tokens with its parents', more than %d", c.Name, len(tokens), maxKeyTokens)
+		return false
 	}
-	c.Scope = scope
-	c.Tokens = tokens
+	c.Scope, c.Tokens = scope, tokens
+	return true
 }
 
-func (d *decoder) validateStep(s *Spec, st *Step) {
+func (d *decoder) validateStep(v *lookup, st *Step) {
 	p := "steps." + st.Name
-	if st.Platform != "" {
-		if _, err := platforms.Parse(st.Platform); err != nil {
-			d.add(st.Range, p+".platform", "write a platform like linux/amd64 or ${BUILDPLATFORM}", "%q is not a platform: %v", st.Platform, err)
+	for _, r := range stepRefs(st) {
+		switch {
+		case r.name != st.Name:
+		case r.path == p+".from":
+			d.add(r.rng, r.path, "start from an image, another step, or scratch", "step %q starts from itself", st.Name)
+		default:
+			d.add(r.rng, r.path, "read from another step, an image or a context", "step %q reads from itself", st.Name)
 		}
 	}
-	if st.From.Kind == SourceStep && st.From.Ref == st.Name {
-		d.add(st.FromRange, p+".from", "start from an image, another step, or scratch", "step %q starts from itself", st.Name)
-	}
 	paths := map[string]int{}
-	caches := make([]string, len(s.Caches))
-	for i, c := range s.Caches {
-		caches[i] = c.Name
-	}
 	for i, m := range st.Mounts {
 		mp := index(p+".mounts", i)
 		if m.Path != "" {
@@ -148,9 +211,9 @@ func (d *decoder) validateStep(s *Spec, st *Step) {
 				paths[clean] = i
 			}
 		}
-		if m.Type == MountCache && m.Cache != "" && s.Cache(m.Cache) == nil {
-			hint := "name one of the volumes under caches:" + didYouMean(m.Cache, caches)
-			if len(caches) == 0 {
+		if m.Type == MountCache && m.Cache != "" && v.caches[m.Cache] == nil {
+			hint := "name one of the volumes under caches:" + d.suggest(m.Cache, v.cacheNames)
+			if len(v.cacheNames) == 0 {
 				hint = "declare it under caches:, like `caches: {" + m.Cache + ": {key: " + m.Cache + "}}`"
 			}
 			d.add(m.FieldRange("cache"), mp+".cache", hint, "cache volume %q is not declared", m.Cache)
@@ -161,8 +224,39 @@ func (d *decoder) validateStep(s *Spec, st *Step) {
 	}
 }
 
-// stepCycles reports dependency cycles between steps, once per cycle.
-func (d *decoder) stepCycles(s *Spec) {
+// stepRef is one place where a step names another.
+type stepRef struct {
+	name string
+	rng  Range
+	path string
+}
+
+// stepRefs lists where st names a step, in the order of Deps.
+func stepRefs(st *Step) []stepRef {
+	p := "steps." + st.Name
+	var out []stepRef
+	add := func(src Source, r Range, path string) {
+		if src.Kind == SourceStep {
+			out = append(out, stepRef{name: src.Ref, rng: r, path: path})
+		}
+	}
+	add(st.From, st.FromRange, p+".from")
+	for i, c := range st.Copy {
+		add(c.From, c.Range, index(p+".copy", i)+".from")
+	}
+	for i, m := range st.Mounts {
+		mp := index(p+".mounts", i)
+		add(m.From, m.FieldRange("from"), mp+".from")
+		if m.Seed != nil {
+			add(m.Seed.From, m.Seed.Range, mp+".source.step")
+		}
+	}
+	return out
+}
+
+// stepCycles reports dependency cycles between steps, once per cycle, at
+// the reference that closes it.
+func (d *decoder) stepCycles(s *Spec, v *lookup) {
 	const (
 		unvisited = iota
 		visiting
@@ -174,19 +268,21 @@ func (d *decoder) stepCycles(s *Spec) {
 	visit = func(st *Step) {
 		state[st.Name] = visiting
 		stack = append(stack, st.Name)
-		for _, dep := range Deps(st) {
-			next := s.Step(dep)
-			if next == nil {
+		seen := map[string]bool{}
+		for _, r := range stepRefs(st) {
+			next := v.steps[r.name]
+			if next == nil || seen[r.name] {
 				continue
 			}
-			switch state[dep] {
+			seen[r.name] = true
+			switch state[r.name] {
 			case visiting:
-				if dep == st.Name {
+				if r.name == st.Name {
 					continue // reported by validateStep
 				}
-				i := slices.Index(stack, dep)
-				cycle := append(slices.Clone(stack[i:]), dep)
-				d.add(next.FromRange, "steps."+dep, "remove one of the references between these steps", "steps form a cycle: %s", strings.Join(cycle, " -> "))
+				i := slices.Index(stack, r.name)
+				cycle := append([]string{st.Name}, stack[i:]...)
+				d.add(r.rng, r.path, "remove one of the references between these steps", "steps form a cycle: %s", arrows(cycle))
 			case unvisited:
 				visit(next)
 			}
@@ -199,6 +295,15 @@ func (d *decoder) stepCycles(s *Spec) {
 			visit(st)
 		}
 	}
+}
+
+// arrows renders a cycle like "a -> b -> a", eliding the middle of a long
+// one: a generated spec can make cycles of thousands.
+func arrows(names []string) string {
+	if len(names) > 12 {
+		names = slices.Concat(names[:6], []string{"…"}, names[len(names)-5:])
+	}
+	return strings.Join(names, " -> ")
 }
 
 // Deps returns the names of the steps st reads from, in the order its fields

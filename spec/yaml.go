@@ -1,9 +1,11 @@
 package spec
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -18,10 +20,17 @@ type decoder struct {
 	errs
 	vars    *vars
 	pending []rawSource
+	// src is the spec's text, split into lines when an error needs them.
+	src   []byte
+	lines []string
 	// defaultRange locates the default: value.
 	defaultRange Range
 	visited      int
-	blown        bool
+	// blown is the error reported when the node budget ran out, or nil.
+	blown *Error
+	// merging holds the mappings whose merge keys are being expanded, to
+	// catch a mapping that merges itself (`&a {<<: *a}`).
+	merging map[*yaml.Node]bool
 }
 
 // resolve follows aliases and charges the node budget. Once the budget is
@@ -30,15 +39,29 @@ func (d *decoder) resolve(n *yaml.Node) *yaml.Node {
 	for n != nil && n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	d.visited++
-	if d.visited > maxNodes {
-		if !d.blown {
-			d.blown = true
-			d.add(rangeOf(n), "", "write the document without deeply nested aliases", "the document expands to more than %d nodes through YAML aliases", maxNodes)
-		}
+	if n == nil {
+		return nil
+	}
+	// A long scalar costs like the nodes it could have been: one alias to a
+	// 500 KiB string, repeated, amplifies work and memory just as nodes do.
+	if !d.spend(1+len(n.Value)/64, n) {
 		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
 	}
 	return n
+}
+
+// spend charges k units of the node budget and reports whether any is left;
+// it reports the overrun once.
+func (d *decoder) spend(k int, n *yaml.Node) bool {
+	d.visited += k
+	if d.visited <= maxNodes {
+		return true
+	}
+	if d.blown == nil {
+		// Load returns this error alone.
+		d.blown = &Error{File: d.file, Range: rangeOf(n), Msg: fmt.Sprintf("the document expands to more than %d nodes through YAML aliases", maxNodes), Hint: "write the document without deeply nested aliases"}
+	}
+	return false
 }
 
 // pair is one key and value of a mapping.
@@ -58,12 +81,25 @@ func (d *decoder) pairs(n *yaml.Node, path, what string) []pair {
 		d.add(rangeOf(n), path, "write "+what, "expected a mapping, found %s", describe(n))
 		return nil
 	}
+	// Entries cost too: merging one big mapping many times is as costly as
+	// the nodes it would expand to.
+	if !d.spend(len(n.Content)/2, n) {
+		return nil
+	}
 	var out, merged []pair
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind == yaml.AliasNode {
+			k = d.resolve(k)
+		}
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			if d.merging == nil {
+				d.merging = map[*yaml.Node]bool{}
+			}
+			d.merging[n] = true
 			merged = append(merged, d.mergeSources(v, path, what)...)
+			delete(d.merging, n)
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
@@ -88,13 +124,23 @@ func (d *decoder) pairs(n *yaml.Node, path, what string) []pair {
 }
 
 func (d *decoder) mergeSources(v *yaml.Node, path, what string) []pair {
-	v = d.resolve(v)
-	if v.Kind == yaml.SequenceNode {
+	if r := d.resolve(v); r.Kind == yaml.SequenceNode {
 		var out []pair
-		for _, item := range v.Content {
-			out = append(out, d.pairs(item, path, what)...)
+		for _, item := range r.Content {
+			out = append(out, d.merge(item, path, what)...)
 		}
 		return out
+	}
+	return d.merge(v, path, what)
+}
+
+// merge returns the entries of one mapping named by a merge key.
+func (d *decoder) merge(v *yaml.Node, path, what string) []pair {
+	if d.merging[d.resolve(v)] {
+		// Expanding it would never end (or end at the node budget, deep in
+		// recursion).
+		d.add(rangeOf(v), path, "merge another mapping, not one that contains the merge key", "a merge key includes its own mapping")
+		return nil
 	}
 	return d.pairs(v, path, what)
 }
@@ -120,7 +166,7 @@ func (d *decoder) dispatch(ps []pair, path string, handlers map[string]func(v *y
 			}
 			slices.Sort(known)
 			d.add(rangeOf(p.key), join(path, p.key.Value),
-				"write one of "+oneOf(known)+didYouMean(p.key.Value, known)+", or prefix an extension with x-",
+				"write one of "+oneOf(known)+d.suggest(p.key.Value, known)+", or prefix an extension with x-",
 				"unknown field %q", p.key.Value)
 			continue
 		}
@@ -145,7 +191,19 @@ func (d *decoder) str(n *yaml.Node, path, what string) string {
 	if !ok {
 		return ""
 	}
-	return d.interpolate(d.resolve(n), s, path)
+	// Follow the alias again without charging the budget twice.
+	for n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return d.interpolate(n, s, path)
+}
+
+// strOK is str that also reports whether the value decoded without errors,
+// so callers can skip checks that would only echo the problem.
+func (d *decoder) strOK(n *yaml.Node, path, what string) (string, bool) {
+	before := len(d.errs.list)
+	s := d.str(n, path, what)
+	return s, len(d.errs.list) == before
 }
 
 // strs decodes a list of strings (or, with single=true, also one string),
@@ -214,7 +272,12 @@ func describe(n *yaml.Node) string {
 
 func quoteShort(s string) string {
 	if len(s) > 40 {
-		s = s[:37] + "..."
+		// Cut at a rune boundary, so the message stays valid UTF-8.
+		cut := 37
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
 	}
 	return `"` + strings.ReplaceAll(s, "\n", `\n`) + `"`
 }
@@ -238,13 +301,12 @@ func lastLine(n *yaml.Node, depth int) int {
 	} else if n.Kind == yaml.ScalarNode {
 		end += strings.Count(n.Value, "\n")
 	}
-	if depth > 100 {
+	// The last child ends last: following it alone keeps this O(depth), not
+	// O(size), for a big mapping reached through many aliases.
+	if depth > 100 || len(n.Content) == 0 {
 		return end
 	}
-	for _, c := range n.Content {
-		end = max(end, lastLine(c, depth+1))
-	}
-	return end
+	return max(end, lastLine(n.Content[len(n.Content)-1], depth+1))
 }
 
 func join(path, key string) string {

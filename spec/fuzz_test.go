@@ -1,0 +1,166 @@
+package spec
+
+import (
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// FuzzLoad feeds Load arbitrary bytes, seeded with every spec in testdata
+// and in the repository's examples. Load must not panic, must return a spec
+// or positioned errors (never both, never neither), and a spec it accepts
+// must hold what llbgen relies on without checking.
+func FuzzLoad(f *testing.F) {
+	for _, root := range []string{"testdata", filepath.Join("..", "examples")} {
+		// examples/ may not exist yet: WalkDir's error is ignored on purpose.
+		_ = filepath.WalkDir(root, func(file string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !strings.HasSuffix(file, ".yaml") {
+				return nil
+			}
+			data, err := os.ReadFile(file)
+			if err == nil {
+				f.Add(data)
+			}
+			return nil
+		})
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Load(data, Options{BuildArgs: map[string]string{"GO_VERSION": "1.27"}, PlatformArgs: testPlatformArgs()})
+		switch {
+		case err != nil && s != nil:
+			t.Fatalf("Load returned a spec and errors: %v", err)
+		case err == nil && s == nil:
+			t.Fatalf("Load returned neither a spec nor errors")
+		case err != nil:
+			checkErrorList(t, err)
+		default:
+			checkModel(t, s)
+		}
+	})
+}
+
+// checkModel asserts the invariants of a validated spec.
+func checkModel(t *testing.T, s *Spec) {
+	t.Helper()
+	if s.Project == "" {
+		t.Errorf("no project")
+	}
+	steps := map[string]*Step{}
+	for _, st := range s.Steps {
+		if st.Name == "" || steps[st.Name] != nil {
+			t.Errorf("step name %q empty or repeated", st.Name)
+		}
+		steps[st.Name] = st
+	}
+	if len(s.Steps) == 0 || steps[s.Default] == nil {
+		t.Errorf("default %q is not a step of %d", s.Default, len(s.Steps))
+	}
+	caches := map[string]*Cache{}
+	for _, c := range s.Caches {
+		caches[c.Name] = c
+		if !slices.Contains(Scopes, c.Scope) || !slices.Contains(Sharings, c.Sharing) {
+			t.Errorf("cache %q: scope %q, sharing %q", c.Name, c.Scope, c.Sharing)
+		}
+		if len(c.Tokens) == 0 || len(c.Tokens) > maxKeyTokens {
+			t.Errorf("cache %q has %d tokens", c.Name, len(c.Tokens))
+		}
+		if c.From != "" && caches[c.From] == nil && s.Cache(c.From) == nil {
+			t.Errorf("cache %q: parent %q does not exist", c.Name, c.From)
+		}
+		for _, tok := range c.Tokens {
+			switch {
+			case tok.Hash != nil:
+				if len(tok.Hash) == 0 || slices.Contains(tok.Hash, "") {
+					t.Errorf("cache %q: hash token %q", c.Name, tok.Hash)
+				}
+			case tok.Digest == "" && tok.Value == "":
+				t.Errorf("cache %q: empty token", c.Name)
+			}
+		}
+	}
+	source := func(what string, src Source, self string) {
+		switch src.Kind {
+		case SourceStep:
+			if steps[src.Ref] == nil || src.Ref == self {
+				t.Errorf("%s: step %q", what, src.Ref)
+			}
+		case SourceImage:
+			if src.Ref == "" {
+				t.Errorf("%s: empty image", what)
+			}
+		case SourceScratch, SourceContext:
+		default:
+			t.Errorf("%s: source kind %q", what, src.Kind)
+		}
+	}
+	for _, st := range s.Steps {
+		source(st.Name+".from", st.From, st.Name)
+		for _, c := range st.Copy {
+			source(st.Name+".copy", c.From, st.Name)
+			if c.Src == "" || c.Dest == "" {
+				t.Errorf("%s: copy %q to %q", st.Name, c.Src, c.Dest)
+			}
+		}
+		if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
+			t.Errorf("%s: workdir %q", st.Name, st.Workdir)
+		}
+		for _, m := range st.Mounts {
+			if !slices.Contains(MountTypes, m.Type) {
+				t.Errorf("%s: mount type %q", st.Name, m.Type)
+			}
+			if m.Type == MountCache && caches[m.Cache] == nil {
+				t.Errorf("%s: cache %q", st.Name, m.Cache)
+			}
+			// Only an ssh mount may leave its path to BuildKit.
+			if (m.Path != "" || m.Type != MountSSH) && (!strings.HasPrefix(m.Path, "/") || path.Clean(m.Path) == "/") {
+				t.Errorf("%s: mount path %q", st.Name, m.Path)
+			}
+			if m.Type == MountBind {
+				source(st.Name+".mounts.from", m.From, st.Name)
+			}
+			if m.Seed != nil {
+				source(st.Name+".mounts.source", m.Seed.From, st.Name)
+			}
+		}
+	}
+	// The steps form a DAG: llbgen lowers them recursively.
+	state := map[string]int{}
+	var visit func(name string) bool
+	visit = func(name string) bool {
+		switch state[name] {
+		case 1:
+			return false
+		case 2:
+			return true
+		}
+		state[name] = 1
+		for _, dep := range Deps(steps[name]) {
+			if steps[dep] != nil && !visit(dep) {
+				return false
+			}
+		}
+		state[name] = 2
+		return true
+	}
+	for _, st := range s.Steps {
+		if !visit(st.Name) {
+			t.Fatalf("steps form a cycle through %q", st.Name)
+		}
+	}
+}
+
+// TestExamples loads the repository's examples, when there are any: they
+// are what users copy.
+func TestExamples(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "examples", "*", "*.yaml"))
+	more, _ := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
+	for _, file := range append(files, more...) {
+		t.Run(file, func(t *testing.T) {
+			checkModel(t, loadFile(t, file))
+		})
+	}
+}
