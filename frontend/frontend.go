@@ -114,6 +114,7 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 		MetaResolver:     b.c,
 		ImageResolveMode: b.bc.ImageResolveMode,
 		SourceMap:        b.src.SourceMap,
+		NoCache:          b.bc.IsNoCache,
 	}
 	if len(b.bc.BuildPlatforms) > 0 {
 		opt.BuildPlatform = &b.bc.BuildPlatforms[0]

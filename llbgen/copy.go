@@ -35,7 +35,7 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 	if c.From.Kind == spec.SourceStep {
 		what = "COPY --from=" + c.From.Ref + " " + c.Src + " " + c.Dest
 	}
-	return ss.state.File(action, n.name(what), l.location(c.Range)), nil
+	return ss.state.File(action, append([]llb.ConstraintsOpt{n.name(what), l.location(c.Range)}, n.extra...)...), nil
 }
 
 // sourceState is the filesystem a copy or bind mount reads from.

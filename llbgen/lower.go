@@ -39,6 +39,10 @@ type Options struct {
 	// SourceMap, when set, tags every op with its YAML range so a failing
 	// step points back at its lines.
 	SourceMap *llb.SourceMap
+	// NoCache reports whether a step must run again rather than come from
+	// BuildKit's cache (--no-cache, --no-cache-filter). Its cache volumes
+	// keep their contents either way.
+	NoCache func(step string) bool
 }
 
 // NamedContextFunc returns a named build context and, for an image, its
@@ -130,6 +134,11 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 		}
 	}
 	n := &namer{step: st.Name, total: opCount(st)}
+	if l.opt.NoCache != nil && l.opt.NoCache(st.Name) {
+		n.noCache = true
+		// File ops have no cache mounts: IgnoreCache is safe there.
+		n.extra = append(n.extra, llb.IgnoreCache)
+	}
 	if l.opt.MultiPlatform {
 		n.platform = platforms.FormatAll(l.target)
 	}
@@ -141,7 +150,7 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 	ss.state = withConfig(ss.state, &ss.image)
 	if st.Workdir != "" {
 		ss.state = ss.state.File(llb.Mkdir(st.Workdir, 0o755, llb.WithParents(true), llb.WithUser(ss.image.Config.User)),
-			n.name("WORKDIR "+st.Workdir), l.location(st.Range))
+			append([]llb.ConstraintsOpt{n.name("WORKDIR " + st.Workdir), l.location(st.Range)}, n.extra...)...)
 	}
 	for _, c := range st.Copy {
 		if ss.state, err = l.copy(ctx, ss, c, n); err != nil {
@@ -191,6 +200,10 @@ func (l *lowering) location(r spec.Range) llb.ConstraintsOpt {
 // namer names vertices as the Dockerfile frontend does in progress output:
 // "[build 2/3] RUN go build ./...".
 type namer struct {
+	// extra constraints apply to the step's file ops, like IgnoreCache.
+	extra []llb.ConstraintsOpt
+	// noCache: the step must run again (--no-cache); see lowering.noCache.
+	noCache  bool
 	platform string
 	step     string
 	index    int

@@ -506,3 +506,44 @@ func TestNewKeyChangesExecCacheKey(t *testing.T) {
 		t.Errorf("exec env %q lacks %s", a.Meta.Env, CacheIDsEnv)
 	}
 }
+
+// TestNoCache: a --no-cache step's commands that mount volumes get a fresh
+// env nonce instead of IgnoreCache, which would give them throwaway cache
+// mounts (moby/buildkit#2447); other ops get IgnoreCache.
+func TestNoCache(t *testing.T) {
+	s := load(t, "testdata/lower/mounts.yaml")
+	opt := testOptions()
+	opt.NoCache = func(step string) bool { return step == "work" }
+	def := marshal(t, mustLower(t, s, opt))
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		e := op.GetExec()
+		if e == nil {
+			continue
+		}
+		ignore := def.Metadata[digest.FromBytes(dt)].IgnoreCache
+		env := strings.Join(e.Meta.Env, " ")
+		switch e.Meta.Args[len(e.Meta.Args)-1] {
+		case "ls /cache /tools": // step work, with cache mounts
+			if ignore || !strings.Contains(env, NoCacheEnv+"=test-session") {
+				t.Errorf("work: ignore-cache %v, env %q; want no ignore-cache and %s", ignore, env, NoCacheEnv)
+			}
+		case "mkdir -p /opt/tools": // step tools, not filtered
+			if ignore || strings.Contains(env, NoCacheEnv) {
+				t.Errorf("tools is not --no-cache, yet ignore-cache %v env %q", ignore, env)
+			}
+		}
+	}
+}
+
+func mustLower(t *testing.T, s *spec.Spec, opt Options) *Result {
+	t.Helper()
+	res, err := Lower(context.Background(), s, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}

@@ -3,9 +3,11 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/identity"
 	"github.com/stowage-build/stowage/spec"
 )
 
@@ -20,7 +22,31 @@ func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, c
 	}
 	args := append(append([]string(nil), shell...), cmd.Text)
 	opts := append([]llb.RunOption{llb.Args(args), n.name("RUN " + summary(cmd.Text)), l.location(cmd.Range)}, mounts...)
+	opts = append(opts, l.noCache(st, n)...)
 	return state.Run(opts...).Root()
+}
+
+// NoCacheEnv carries the build's session ID into the commands of a step
+// built with --no-cache that mount cache volumes. BuildKit's IgnoreCache
+// would hand such a command fresh, throwaway cache mounts
+// (moby/buildkit#2447), so the step is re-run by changing its cache key
+// instead, and its volumes keep their contents.
+const NoCacheEnv = "STOWAGE_NO_CACHE"
+
+// noCache returns the options that make a command of a --no-cache step run
+// again.
+func (l *lowering) noCache(st *spec.Step, n *namer) []llb.RunOption {
+	if !n.noCache {
+		return nil
+	}
+	if !slices.ContainsFunc(st.Mounts, func(m *spec.Mount) bool { return m.Type == spec.MountCache }) {
+		return []llb.RunOption{llb.IgnoreCache}
+	}
+	nonce := l.opt.SessionID
+	if nonce == "" {
+		nonce = identity.NewID()
+	}
+	return []llb.RunOption{llb.AddEnv(NoCacheEnv, nonce)}
 }
 
 // CacheIDsEnv is set for every command that mounts cache volumes, to
