@@ -40,6 +40,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		ListTargets: b.targets,
+		Outline:     b.outline,
 	}); err != nil || ok {
 		return res, err
 	}
@@ -102,10 +103,8 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)
-	vo.SessionID = b.bc.BuildOpts().SessionID
 	opt := llbgen.Options{
-		VolumeOptions:    vo,
+		VolumeOptions:    b.volumeOptions(),
 		Target:           b.bc.Target,
 		TargetPlatform:   platform,
 		MultiPlatform:    b.bc.MultiPlatformRequested,
@@ -138,6 +137,13 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: res.BaseImage}, nil
 }
 
+// volumeOptions are the inputs of this build's cache IDs.
+func (b *builder) volumeOptions() llbgen.VolumeOptions {
+	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)
+	vo.SessionID = b.bc.BuildOpts().SessionID
+	return vo
+}
+
 // namedContext answers llbgen's lookups from --build-context; a nil state
 // means none was given under that name.
 func (b *builder) namedContext(ctx context.Context, name string, p ocispecs.Platform) (*llb.State, *dockerspec.DockerOCIImage, error) {
@@ -161,7 +167,7 @@ func (b *builder) targets(context.Context) (*targets.List, error) {
 			Default:     st.Name == s.Default,
 			Description: st.Description,
 			Platform:    st.Platform,
-			Location:    &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{pbRange(st.Range)}},
+			Location:    location(st.Range),
 		}
 		if st.From.Kind == spec.SourceImage {
 			t.Base = st.From.Ref

@@ -1,0 +1,79 @@
+package integration
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/frontend/subrequests/outline"
+	"github.com/moby/buildkit/frontend/subrequests/targets"
+)
+
+const callSpec = `# syntax=[[.Frontend]]
+project: call-test
+args:
+  VERSION: {default: "1.0", description: the release}
+caches:
+  gomod: {key: go-mod, scope: global}
+steps:
+  build:
+    description: compile
+    from: [[.Busybox]]
+    mounts:
+      - {cache: gomod, path: /go/pkg/mod}
+      - {type: secret, id: netrc, required: true}
+    run: echo ${VERSION}
+  image:
+    description: the release image
+    from: scratch
+    copy: [{from: build, src: /etc/passwd, dest: /passwd}]
+`
+
+func callJSON(t *testing.T, s *stack, call string, v any) {
+	t.Helper()
+	p := newProject(t, s, callSpec, nil)
+	out, err := run(t, p.dir, "docker", "buildx", "build", "--builder", s.builder, "--progress=quiet",
+		"--call", call+",format=json", "-f", "stowage.yaml", ".")
+	if err != nil {
+		t.Fatalf("--call=%s: %v\n%s", call, err, out)
+	}
+	start := strings.Index(out, "{")
+	if start < 0 {
+		t.Fatalf("--call=%s printed no JSON:\n%s", call, out)
+	}
+	if err := json.Unmarshal([]byte(out[start:]), v); err != nil {
+		t.Fatalf("--call=%s: %v\n%s", call, err, out)
+	}
+}
+
+func TestCallTargets(t *testing.T) {
+	s := needStack(t)
+	var list targets.List
+	callJSON(t, s, "targets", &list)
+	var got []string
+	for _, tg := range list.Targets {
+		got = append(got, tg.Name+"|"+tg.Description+"|"+map[bool]string{true: "default"}[tg.Default])
+	}
+	if want := "build|compile|,image|the release image|default"; strings.Join(got, ",") != want {
+		t.Errorf("targets %q, want %q", strings.Join(got, ","), want)
+	}
+}
+
+func TestCallOutline(t *testing.T) {
+	s := needStack(t)
+	var o outline.Outline
+	callJSON(t, s, "outline", &o)
+	if o.Name != "image" || len(o.Args) != 1 || o.Args[0].Name != "VERSION" || o.Args[0].Value != "1.0" || o.Args[0].Description != "the release" {
+		t.Errorf("outline name/args: %+v", o)
+	}
+	if len(o.Secrets) != 1 || o.Secrets[0].Name != "netrc" || !o.Secrets[0].Required {
+		t.Errorf("outline secrets: %+v", o.Secrets)
+	}
+	// The global go-mod volume's ID is a golden vector of the ID contract.
+	if len(o.Cache) != 1 || o.Cache[0].ID != "stowage-c565173ef30cec2e5eb82be83bcf94ac" {
+		t.Fatalf("outline cache: %+v", o.Cache)
+	}
+	if r := o.Cache[0].Location.Ranges[0]; r.Start.Line != 6 {
+		t.Errorf("volume located at line %d, want 6", r.Start.Line)
+	}
+}
