@@ -41,9 +41,11 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		ListTargets: b.targets,
 		Outline:     b.outline,
+		Lint:        b.lint,
 	}); err != nil || ok {
 		return res, err
 	}
+	b.warn(ctx)
 
 	rb, err := bc.Build(ctx, b.build)
 	if err != nil {

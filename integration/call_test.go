@@ -77,3 +77,28 @@ func TestCallOutline(t *testing.T) {
 		t.Errorf("volume located at line %d, want 6", r.Start.Line)
 	}
 }
+
+// TestCallCheck runs the lint rules through `docker buildx build
+// --call=check`: a finding fails the call and names the rule and line.
+func TestCallCheck(t *testing.T) {
+	s := needStack(t)
+	p := newProject(t, s, `# syntax=[[.Frontend]]
+project: check-test
+caches:
+  lists: {key: apt-lists}
+steps:
+  a:
+    from: [[.Busybox]]
+    mounts: [{cache: lists, path: /var/lib/apt/lists}]
+    run: true
+`, nil)
+	out, err := run(t, p.dir, "docker", "buildx", "build", "--builder", s.builder, "--call", "check", "-f", "stowage.yaml", ".")
+	if err == nil {
+		t.Fatalf("--call=check passed a spec with a finding:\n%s", out)
+	}
+	for _, want := range []string{"PackageManagerNotLocked", "set `sharing: locked` on volume \"lists\"", "stowage.yaml:8"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--call=check output lacks %q:\n%s", want, out)
+		}
+	}
+}

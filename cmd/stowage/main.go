@@ -18,6 +18,7 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/lint"
 	"github.com/stowage-build/stowage/llbgen"
 	"github.com/stowage-build/stowage/spec"
 )
@@ -25,7 +26,7 @@ import (
 const usage = `Usage: stowage COMMAND [OPTIONS]
 
 Commands:
-  lint   check a spec; exit 1 on any problem
+  lint   check a spec and its cache volume hazards; exit 1 on any finding
   ids    print the cache volume IDs of a spec
   llb    write the LLB of a spec to stdout (pipe it to buildctl build)
 
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmds := map[string]func(context.Context, *common, []string, io.Writer) error{
-		"lint": lint,
+		"lint": lintSpec,
 		"ids":  ids,
 		"llb":  writeLLB,
 	}
@@ -142,9 +143,21 @@ func (c *common) volumeOptions() llbgen.VolumeOptions {
 	return llbgen.ParseVolumeOptions(opts)
 }
 
-func lint(_ context.Context, c *common, _ []string, _ io.Writer) error {
-	_, _, err := c.load()
-	return err
+// lintSpec validates the spec and runs the lint rules; warnings print to
+// out and fail the command, as `docker buildx build --call=check` does.
+func lintSpec(_ context.Context, c *common, _ []string, out io.Writer) error {
+	s, _, err := c.load()
+	if err != nil {
+		return err
+	}
+	warnings := lint.Check(s)
+	for _, w := range warnings {
+		fmt.Fprintln(out, w.String(s.File))
+	}
+	if len(warnings) > 0 {
+		return fmt.Errorf("%s: %d lint warning(s)", s.File, len(warnings))
+	}
+	return nil
 }
 
 func ids(ctx context.Context, c *common, _ []string, out io.Writer) error {

@@ -110,8 +110,13 @@ func TestLint(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if code, _, errOut := stowage(t, "lint", "-f", writeSpec(t, volumesSpec)); code != 0 {
-		t.Errorf("valid spec: exit %d: %s", code, errOut)
+	code, out, errOut := stowage(t, "lint", "-f", writeSpec(t, volumesSpec))
+	if code != 1 || !strings.Contains(out, "stowage.yaml:5:3: warning: UnusedVolume: no step mounts volume \"gomod\"") {
+		t.Errorf("spec with an unused volume: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	clean := "project: p\ncaches:\n  c: {key: c}\nsteps:\n  a:\n    from: busybox\n    mounts: [{cache: c, path: /c}]\n    run: true\n"
+	if code, out, errOut := stowage(t, "lint", "-f", writeSpec(t, clean)); code != 0 || out != "" {
+		t.Errorf("clean spec: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
