@@ -78,6 +78,16 @@ func load(t testing.TB, file string) *spec.Spec {
 	return s
 }
 
+// loadYAML loads a spec written inline in a test, for linux/amd64.
+func loadYAML(t testing.TB, dt []byte) *spec.Spec {
+	t.Helper()
+	s, err := spec.Load(dt, spec.Options{PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func marshal(t testing.TB, res *Result) *llb.Definition {
 	t.Helper()
 	def, err := res.State.Marshal(context.Background(), llb.LocalUniqueID("stowage-test"))
@@ -283,14 +293,7 @@ steps:
     from: build
     entrypoint: [/app]
 `)
-	s, err := spec.Load(dt, spec.Options{PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := Lower(context.Background(), s, testOptions())
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mustLower(t, loadYAML(t, dt), testOptions())
 	cfg := res.Image.Config
 	wantEnv := []string{"PATH=/go/bin:/usr/local/go/bin:/usr/sbin:/usr/bin:/sbin:/bin", "GOPATH=/gopath", "GOLANG_VERSION=1.26.0", "CGO_ENABLED=0"}
 	if strings.Join(cfg.Env, " ") != strings.Join(wantEnv, " ") {
@@ -479,15 +482,7 @@ func lineDiff(want, got string) string {
 func TestNewKeyChangesExecCacheKey(t *testing.T) {
 	execFor := func(key string) *pb.ExecOp {
 		dt := []byte("project: p\ncaches:\n  c: {key: " + key + "}\nsteps:\n  a:\n    from: busybox:1.37\n    mounts: [{cache: c, path: /c}]\n    run: make\n")
-		s, err := spec.Load(dt, spec.Options{PlatformArgs: spec.PlatformArgs(&amd64, &amd64)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := Lower(context.Background(), s, testOptions())
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := execs(t, marshal(t, res))[0]
+		e := execs(t, marshal(t, mustLower(t, loadYAML(t, dt), testOptions())))[0]
 		// What BuildKit's ExecOp.CacheMap clears before hashing.
 		for _, m := range e.Mounts {
 			if m.CacheOpt != nil {
@@ -539,7 +534,7 @@ func TestNoCache(t *testing.T) {
 	}
 }
 
-func mustLower(t *testing.T, s *spec.Spec, opt Options) *Result {
+func mustLower(t testing.TB, s *spec.Spec, opt Options) *Result {
 	t.Helper()
 	res, err := Lower(context.Background(), s, opt)
 	if err != nil {
