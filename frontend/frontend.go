@@ -79,6 +79,8 @@ type builder struct {
 	c   client.Client
 	bc  *dockerui.Client
 	src *dockerui.Source
+	// tokens caches the {hash}/{digest} key tokens of this build.
+	tokens tokenCache
 }
 
 // load parses the spec for one target platform.
@@ -117,6 +119,7 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 		SourceMap:        b.src.SourceMap,
 		NoCache:          b.bc.IsNoCache,
 	}
+	opt.Tokens = b.tokenResolver(platform)
 	if len(b.bc.BuildPlatforms) > 0 {
 		opt.BuildPlatform = &b.bc.BuildPlatforms[0]
 	}
@@ -143,6 +146,7 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 func (b *builder) volumeOptions() llbgen.VolumeOptions {
 	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)
 	vo.SessionID = b.bc.BuildOpts().SessionID
+	vo.Tokens = b.tokenResolver(nil)
 	return vo
 }
 

@@ -87,6 +87,8 @@ type common struct {
 	target    string
 	platform  string
 	jsonOut   bool
+	// contextPath is --context, the directory {hash: …} key tokens read.
+	contextPath string
 }
 
 func (c *common) register(cmd string) {
@@ -95,6 +97,9 @@ func (c *common) register(cmd string) {
 	c.fs.Var(&c.buildArgs, "build-arg", "set a build arg, `KEY=VALUE` (repeatable)")
 	c.fs.Var(&c.opts, "opt", "set a frontend option like cache-tenant=acme, `KEY=VALUE` (repeatable)")
 	c.fs.StringVar(&c.platform, "platform", "", "the target `PLATFORM`, like linux/arm64 (default: this machine's)")
+	if cmd == "llb" || cmd == "ids" {
+		c.fs.StringVar(&c.contextPath, "context", "", "the build context `DIR` that {hash: …} key tokens read (default: the spec file's directory)")
+	}
 	if cmd == "llb" {
 		c.fs.StringVar(&c.target, "target", "", "the `STEP` to build (default: the spec's default)")
 	}
@@ -140,7 +145,9 @@ func (c *common) volumeOptions() llbgen.VolumeOptions {
 	for k, v := range c.buildArgs.m {
 		opts["build-arg:"+k] = v
 	}
-	return llbgen.ParseVolumeOptions(opts)
+	vo := llbgen.ParseVolumeOptions(opts)
+	vo.Tokens = newLocalTokens(c.contextDir(), c.file)
+	return vo
 }
 
 // lintSpec validates the spec and runs the lint rules; warnings print to

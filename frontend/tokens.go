@@ -1,0 +1,140 @@
+package frontend
+
+import (
+	"context"
+	"io/fs"
+	"path"
+	"strings"
+	"sync"
+
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
+	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stowage-build/stowage/ctxhash"
+	"github.com/stowage-build/stowage/llbgen"
+)
+
+// tokenCache keeps the content- and image-derived key tokens of one build,
+// so volumes (and platforms) that share globs or images compute them once.
+type tokenCache struct {
+	mu      sync.Mutex
+	hashes  map[string]string
+	digests map[string]string
+}
+
+// tokens is the llbgen.TokenResolver of one build for one target platform.
+type tokens struct {
+	b        *builder
+	platform *ocispecs.Platform
+}
+
+var _ llbgen.TokenResolver = tokens{}
+
+// tokenResolver returns the resolver for platform; nil means the default.
+func (b *builder) tokenResolver(platform *ocispecs.Platform) llbgen.TokenResolver {
+	return tokens{b: b, platform: platform}
+}
+
+// HashFiles solves the main build context limited to the files matching
+// globs (after .dockerignore, as for any copy from the context) and hashes
+// them with ctxhash. fsutil's include patterns take "**"; they may include
+// more than ctxhash matches (a directory pattern includes its contents),
+// never less, and ctxhash filters again.
+func (t tokens) HashFiles(ctx context.Context, globs []string) (string, error) {
+	key := strings.Join(globs, "\x00")
+	if v, ok := t.b.tokens.get(&t.b.tokens.hashes, key); ok {
+		return v, nil
+	}
+	st, err := t.b.bc.MainContext(ctx,
+		llb.IncludePatterns(globs),
+		llb.SharedKeyHint("stowage-hash"),
+		llb.WithCustomName("[internal] load build context files for a cache key: "+strings.Join(globs, ", ")))
+	if err != nil {
+		return "", err
+	}
+	def, err := st.Marshal(ctx)
+	if err != nil {
+		return "", err
+	}
+	res, err := t.b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB()})
+	if err != nil {
+		return "", err
+	}
+	ref, err := res.SingleRef()
+	if err != nil {
+		return "", err
+	}
+	sum, err := ctxhash.Sum(refFS{ctx: ctx, ref: ref}, globs)
+	if err != nil {
+		return "", err
+	}
+	t.b.tokens.put(&t.b.tokens.hashes, key, sum)
+	return sum, nil
+}
+
+// ImageDigest resolves ref for the target platform with the build's image
+// resolve mode and returns the digest BuildKit resolves it to. A
+// --build-context that replaces the image does not apply here: the token
+// follows the registry's image.
+func (t tokens) ImageDigest(ctx context.Context, ref string) (string, error) {
+	p := platforms.DefaultSpec()
+	if t.platform != nil {
+		p = *t.platform
+	}
+	key := ref + " " + platforms.FormatAll(p)
+	if v, ok := t.b.tokens.get(&t.b.tokens.digests, key); ok {
+		return v, nil
+	}
+	_, dgst, _, err := t.b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{
+		LogName: "[internal] resolve digest of " + ref + " for a cache key",
+		ImageOpt: &sourceresolver.ResolveImageOpt{
+			Platform:    &p,
+			ResolveMode: t.b.bc.ImageResolveMode.String(),
+		},
+	})
+	if err != nil {
+		return "", err
+	}
+	t.b.tokens.put(&t.b.tokens.digests, key, dgst.String())
+	return dgst.String(), nil
+}
+
+func (c *tokenCache) get(m *map[string]string, key string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := (*m)[key]
+	return v, ok
+}
+
+func (c *tokenCache) put(m *map[string]string, key, v string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *m == nil {
+		*m = map[string]string{}
+	}
+	(*m)[key] = v
+}
+
+// refFS reads a solved reference as a ctxhash.FS.
+type refFS struct {
+	ctx context.Context
+	ref client.Reference
+}
+
+func (r refFS) ReadDir(dir string) ([]ctxhash.Entry, error) {
+	sts, err := r.ref.ReadDir(r.ctx, client.ReadDirRequest{Path: dir})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ctxhash.Entry, 0, len(sts))
+	for _, st := range sts {
+		out = append(out, ctxhash.Entry{Name: path.Base(st.Path), Type: fs.FileMode(st.Mode).Type(), Linkname: st.Linkname})
+	}
+	return out, nil
+}
+
+func (r refFS) ReadFile(name string) ([]byte, error) {
+	return r.ref.ReadFile(r.ctx, client.ReadRequest{Filename: name})
+}

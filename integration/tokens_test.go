@@ -1,0 +1,151 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stowage-build/stowage/cacheid"
+	"github.com/stowage-build/stowage/ctxhash"
+)
+
+// TestHashTokenFollowsLockFile keys a volume on a lock file: builds with
+// the same file share the volume; a changed file gives a fresh, empty one.
+func TestHashTokenFollowsLockFile(t *testing.T) {
+	s := needStack(t)
+	ctx := context.Background()
+	id := nonce()
+	p := appendProject(t, s, "hash-"+id, "[npm, {hash: [package-lock.json]}]", "")
+	lock := filepath.Join(p.dir, "package-lock.json")
+	writeFile(t, lock, `{"lockfileVersion": 3, "v": "`+id+`"}`)
+
+	s.mustBuild(ctx, t, p, runArg("a"))
+	if got := s.mustBuild(ctx, t, p, runArg("b")).file(t, "log"); got != "a\nb\n" {
+		t.Fatalf("same lock file: log %q, want the volume shared", got)
+	}
+	writeFile(t, lock, `{"lockfileVersion": 3, "v": "`+id+`-2"}`)
+	res := s.mustBuild(ctx, t, p, runArg("c"))
+	if got := res.file(t, "log"); got != "c\n" {
+		t.Fatalf("changed lock file: log %q, want a fresh volume\n%s", got, res.logs)
+	}
+}
+
+// digestSpec keys a volume on the local busybox image's digest and exports
+// the volume's log and the step's STOWAGE_CACHE_IDS.
+const digestSpec = `project: [[.Project]]
+args: {RUN: ""}
+caches:
+  notes: {key: [base, {digest: "[[.Busybox]]"}]}
+steps:
+  work:
+    from: [[.Busybox]]
+    mounts: [{cache: notes, path: /cache}]
+    run: mkdir -p /out && echo "${RUN}" >> /cache/log && cp /cache/log /out/log && echo "$STOWAGE_CACHE_IDS" > /out/ids
+  out:
+    from: scratch
+    copy: [{from: work, src: /out, dest: /}]
+`
+
+// TestDigestTokenIsTheRegistryDigest keys a volume on an image: the volume
+// is shared across builds, and its ID is cacheid.ID over the digest the
+// registry reports for the image.
+func TestDigestTokenIsTheRegistryDigest(t *testing.T) {
+	s := needStack(t)
+	ctx := context.Background()
+	project := "digest-" + nonce()
+	p := newProject(t, s, strings.ReplaceAll(digestSpec, "[[.Project]]", project), nil)
+
+	s.mustBuild(ctx, t, p, runArg("a"))
+	res := s.mustBuild(ctx, t, p, runArg("b"))
+	if got := res.file(t, "log"); got != "a\nb\n" {
+		t.Fatalf("log %q, want the volume shared across builds", got)
+	}
+	dgst := registryDigest(t, s.busybox)
+	want, err := cacheid.ID(cacheid.Input{Scope: "project", Namespace: project, Tokens: []string{"base", dgst}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(res.file(t, "ids")); got != "/cache="+want {
+		t.Errorf("STOWAGE_CACHE_IDS = %q, want /cache=%s (the registry's digest %s)", got, want, dgst)
+	}
+}
+
+// TestHashTokenWithoutMatchFails: a glob that matches nothing fails the
+// build with an error naming the glob.
+func TestHashTokenWithoutMatchFails(t *testing.T) {
+	s := needStack(t)
+	p := appendProject(t, s, "nohash-"+nonce(), `[npm, {hash: ["nothing-*.lock"]}]`, "")
+	res, err := s.build(context.Background(), t, p, runArg("a"))
+	if err == nil {
+		t.Fatalf("build succeeded\n%s", res.logs)
+	}
+	if !strings.Contains(err.Error(), `no file of the build context matches ["nothing-*.lock"]`) {
+		t.Errorf("error %q does not name the glob", err)
+	}
+}
+
+// TestHashTokenMatchesLocalHash: the gateway hashes the context files a
+// "**" glob matches (through fsutil's include patterns) exactly as
+// ctxhash does over the same directory, which `stowage ids` uses.
+func TestHashTokenMatchesLocalHash(t *testing.T) {
+	s := needStack(t)
+	project := "hashglob-" + nonce()
+	tmpl := strings.NewReplacer("[[.Project]]", project, `{digest: "[[.Busybox]]"}`, `{hash: ["**/go.sum", "*.lock"]}`).Replace(digestSpec)
+	p := newProject(t, s, tmpl, map[string]string{
+		"go.sum": "root\n", "a/go.sum": "a\n", "a/b/c/go.sum": "c\n", "a/go.mod": "not hashed\n",
+		"x.lock": "x\n", "a/y.lock": "not hashed\n",
+	})
+	res := s.mustBuild(context.Background(), t, p, runArg("a"))
+	sum, err := ctxhash.Sum(ctxhash.DirFS(p.dir), []string{"**/go.sum", "*.lock"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := cacheid.ID(cacheid.Input{Scope: "project", Namespace: project, Tokens: []string{"base", sum}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(res.file(t, "ids")); got != "/cache="+want {
+		t.Errorf("STOWAGE_CACHE_IDS = %q, want /cache=%s (token %s)", got, want, sum)
+	}
+}
+
+// registryDigest asks the registry for ref's manifest digest, as a client
+// pulling it would see it.
+func registryDigest(t *testing.T, ref string) string {
+	t.Helper()
+	host, repoTag, _ := strings.Cut(ref, "/")
+	repo, tag := repoTag, "latest"
+	if i := strings.LastIndex(repoTag, ":"); i >= 0 {
+		repo, tag = repoTag[:i], repoTag[i+1:]
+	}
+	req, err := http.NewRequest(http.MethodHead, "http://"+host+"/v2/"+repo+"/manifests/"+tag, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", strings.Join([]string{
+		"application/vnd.oci.image.index.v1+json",
+		"application/vnd.oci.image.manifest.v1+json",
+		"application/vnd.docker.distribution.manifest.list.v2+json",
+		"application/vnd.docker.distribution.manifest.v2+json",
+	}, ", "))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	dgst := resp.Header.Get("Docker-Content-Digest")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(dgst, "sha256:") {
+		t.Fatalf("HEAD %s: %s, digest %q", req.URL, resp.Status, dgst)
+	}
+	return dgst
+}
+
+func writeFile(t *testing.T, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
