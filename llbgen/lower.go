@@ -162,6 +162,9 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 	if err != nil {
 		return nil, err
 	}
+	if ss.state, err = l.initVolumes(ctx, st, ss, n); err != nil {
+		return nil, err
+	}
 	for _, cmd := range st.Run {
 		ss.state = l.run(st, ss.state, mounts, cmd, n)
 		addHistory(&ss.image, "RUN "+cmd.Text, false)

@@ -109,17 +109,12 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]
 }
 
 // cacheMount mounts a volume by its ID over scratch, so the ID alone is the
-// cache's identity in BuildKit.
+// cache's identity in BuildKit. Seeds, owner and mode are applied by the
+// step's init exec (volumeinit.go), never through the mount's source.
 func (l *lowering) cacheMount(m *spec.Mount, path string) (llb.RunOption, error) {
 	v := l.volumes[m.Cache]
-	c := v.Cache
-	switch {
-	case v.ID == "":
+	if v.ID == "" {
 		return nil, specError(l.s, m.FieldRange("cache"), path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")
-	case m.Seed != nil:
-		return nil, specError(l.s, m.Seed.Range, path+".source", "seeding a cache volume from source: is not supported yet", "remove source: and fill the volume in the step's run")
-	case c.Owner != "" || c.Mode != nil:
-		return nil, specError(l.s, c.Range, "caches."+c.Name, "owner: and mode: are not supported yet", "remove them and chown the mount in the step's run")
 	}
 	mo := []llb.MountOption{llb.AsPersistentCacheDir(v.ID, sharingMode(v.Sharing))}
 	if m.Readonly {

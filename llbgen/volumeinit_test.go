@@ -1,0 +1,93 @@
+package llbgen
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/moby/buildkit/solver/pb"
+)
+
+// TestVolumeInit checks the init exec of testdata/lower/volumeinit.yaml: its
+// cache mounts stay on scratch with the step's IDs and sharing (a source
+// would make BuildKit key the cache by id + source, moby/buildkit#1673), it
+// runs as root without IgnoreCache, and the step's commands run on it.
+func TestVolumeInit(t *testing.T) {
+	def := marshal(t, mustLower(t, load(t, "testdata/lower/volumeinit.yaml"), testOptions()))
+	g := graphOf(t, def)
+	ids := map[string]*pb.Mount{} // ID -> the step's own mount
+	var inits []*pb.ExecOp
+	for d, op := range g.ops {
+		e := op.GetExec()
+		if e == nil {
+			continue
+		}
+		if strings.Contains(def.Metadata[d].Description["llb.customname"], "init cache volumes") {
+			inits = append(inits, e)
+			if def.Metadata[d].IgnoreCache {
+				t.Error("init exec has IgnoreCache: its cache mounts would be throwaway")
+			}
+			continue
+		}
+		for _, m := range e.Mounts {
+			if m.MountType == pb.MountType_CACHE {
+				ids[m.CacheOpt.ID] = m
+			}
+		}
+	}
+	if len(inits) != 2 {
+		t.Fatalf("%d init execs, want 2 (work and nonroot; root runs as uid 0)", len(inits))
+	}
+	for _, e := range inits {
+		if e.Meta.User != "0" {
+			t.Errorf("init exec runs as %q, want 0", e.Meta.User)
+		}
+		if !strings.Contains(strings.Join(e.Meta.Env, " "), CacheIDsEnv+"=/run/stowage/v0=stowage-") {
+			t.Errorf("init exec env %q lacks %s", e.Meta.Env, CacheIDsEnv)
+		}
+		for _, m := range e.Mounts {
+			if m.MountType != pb.MountType_CACHE {
+				continue
+			}
+			if m.Input != -1 {
+				t.Errorf("%s: init cache mount has input %d, want scratch", m.Dest, m.Input)
+			}
+			step, ok := ids[m.CacheOpt.ID]
+			if !ok {
+				t.Errorf("%s: init mounts %s, which no command mounts", m.Dest, m.CacheOpt.ID)
+			} else if step.CacheOpt.Sharing != m.CacheOpt.Sharing {
+				t.Errorf("%s: sharing %v, the step's commands use %v", m.Dest, m.CacheOpt.Sharing, step.CacheOpt.Sharing)
+			}
+		}
+	}
+	first, init := g.byName("[work 2/3] RUN ls -la /owned /named /seeded /ctxseed"), g.byName("[work] init cache volumes owned named seeded ctxseed namedseed")
+	if !g.reaches(first, init) {
+		t.Error("the step's first command does not run on the init exec")
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"1000:1000": `'1000:1000'`,
+		"it's":      `'it'\''s'`,
+		"$(reboot)": `'$(reboot)'`,
+		"":          `''`,
+	} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestVolumeInitDeterministic: the init exec's script and mounts come out in
+// the same order every time, or BuildKit would miss its cache.
+func TestVolumeInitDeterministic(t *testing.T) {
+	var first string
+	for i := range 20 {
+		got := dump(t, marshal(t, mustLower(t, load(t, "testdata/lower/volumeinit.yaml"), testOptions())))
+		if i == 0 {
+			first = got
+		} else if got != first {
+			t.Fatalf("lowering %d differs from the first", i)
+		}
+	}
+}
