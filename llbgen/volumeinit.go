@@ -3,6 +3,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -18,6 +19,11 @@ import (
 const (
 	initVolumeDir = "/run/stowage/v"
 	initSeedDir   = "/run/stowage/s"
+	initCheckDir  = "/run/stowage/c"
+	// seedCheckFile is what a passing seed check writes, always the same
+	// bytes, so the init exec's cache key (by content, through a selector)
+	// does not change when the check re-runs.
+	seedCheckFile = "/seed-ok"
 )
 
 // volumeInit is one cache volume a step's init exec sets up.
@@ -106,10 +112,14 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 			if err != nil {
 				return llb.State{}, err
 			}
-			// BuildKit resolves a bind mount's selector inside the source's
-			// root (executor/oci sub, fs.RootPath), so a symlink in the seed
-			// cannot reach outside it.
-			opts = append(opts, llb.AddMount(seedDir, src, llb.SourcePath(m.Seed.Path), llb.Readonly))
+			check := l.checkSeed(st, ss.state, src, m, v, shell, n)
+			// The seed path as BuildKit resolves a selector (inside the
+			// source's root), which checkSeed has proved is the path's real
+			// directory; the selector keeps this exec's cache key to the
+			// seed's own contents.
+			opts = append(opts,
+				llb.AddMount(seedDir, src, llb.SourcePath(m.Seed.Path), llb.Readonly),
+				llb.AddMount(initCheckDir+strconv.Itoa(i), check, llb.SourcePath(seedCheckFile), llb.Readonly))
 			steps = append(steps, "cp -a "+shellQuote(seedDir+"/.")+" "+shellQuote(dir+"/"))
 		}
 		if vi.owner != "" {
@@ -147,6 +157,44 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 	// the wrong layers.
 	addHistory(&ss.image, "init cache volumes "+strings.Join(names, " "), false)
 	return ss.state.Run(opts...).Root(), nil
+}
+
+// checkSeed returns the output of an exec that fails unless the seed path of
+// m resolves, physically (pwd -P), to a directory inside the seed's own
+// filesystem: a path that is or passes through a symlink leading out of it
+// fails the build, as BuildKit's testCacheMountSourceEscape requires, instead
+// of being quietly re-rooted as a selector would be. It mounts the seed's
+// whole filesystem, so it re-runs whenever any of it changes; its output is
+// one constant file, so the init exec, which reads that file by selector,
+// does not.
+func (l *lowering) checkSeed(st *spec.Step, rootfs, src llb.State, m *spec.Mount, v *Volume, shell []string, n *namer) llb.State {
+	const root, out = "/run/stowage/seed", "/run/stowage/out"
+	msg := fmt.Sprintf("stowage: cache volume %s: its source path %s is not a directory inside the source (missing, or a symlink that leads out of it); name the real directory", v.Name, seedPath(m.Seed.Path))
+	script := fmt.Sprintf(`set -e
+d=$(cd %s 2>/dev/null && pwd -P) && case "$d" in %s|%s/*) ;; *) false;; esac || { echo %s >&2; exit 1; }
+: > %s`, shellQuote(path.Join(root, m.Seed.Path)), shellQuote(root), shellQuote(root), shellQuote(msg), shellQuote(out+seedCheckFile))
+	r := m.Seed.Range
+	opts := []llb.RunOption{
+		llb.Args(append(append([]string(nil), shell...), script)),
+		llb.User("0"),
+		llb.Dir("/"),
+		llb.AddMount(root, src, llb.Readonly),
+		n.unnumbered("check the seed of cache volume " + v.Name),
+		l.opt.SourceMap.Location([]*pb.Range{{
+			Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
+			End:   &pb.Position{Line: int32(max(r.End.Line, r.Start.Line))},
+		}}),
+	}
+	opts = append(opts, l.noCache(st, n)...)
+	return rootfs.Run(opts...).AddMount(out, llb.Scratch())
+}
+
+// seedPath shows a seed's path as written, "/" for the whole source.
+func seedPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
 }
 
 // isRootUser reports whether a step's user (as Dockerfile's USER: a name or
