@@ -46,6 +46,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		return res, err
 	}
 	b.warn(ctx)
+	if err := b.reset(ctx); err != nil {
+		return nil, err
+	}
 
 	rb, err := bc.Build(ctx, b.build)
 	if err != nil {
@@ -103,25 +106,9 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	mainContext, err := b.bc.MainContext(ctx)
+	opt, err := b.options(ctx, platform)
 	if err != nil {
 		return nil, err
-	}
-	opt := llbgen.Options{
-		VolumeOptions:    b.volumeOptions(),
-		Target:           b.bc.Target,
-		TargetPlatform:   platform,
-		MultiPlatform:    b.bc.MultiPlatformRequested,
-		MainContext:      mainContext,
-		NamedContext:     b.namedContext,
-		MetaResolver:     b.c,
-		ImageResolveMode: b.bc.ImageResolveMode,
-		SourceMap:        b.src.SourceMap,
-		NoCache:          b.bc.IsNoCache,
-	}
-	opt.Tokens = b.tokenResolver(platform)
-	if len(b.bc.BuildPlatforms) > 0 {
-		opt.BuildPlatform = &b.bc.BuildPlatforms[0]
 	}
 	res, err := llbgen.Lower(ctx, s, opt)
 	if err != nil {
@@ -140,6 +127,76 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 		return nil, err
 	}
 	return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: res.BaseImage}, nil
+}
+
+// options are llbgen's options for one target platform.
+func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llbgen.Options, error) {
+	mainContext, err := b.bc.MainContext(ctx)
+	if err != nil {
+		return llbgen.Options{}, err
+	}
+	opt := llbgen.Options{
+		VolumeOptions:    b.volumeOptions(),
+		Target:           b.bc.Target,
+		TargetPlatform:   platform,
+		MultiPlatform:    b.bc.MultiPlatformRequested,
+		MainContext:      mainContext,
+		NamedContext:     b.namedContext,
+		MetaResolver:     b.c,
+		ImageResolveMode: b.bc.ImageResolveMode,
+		SourceMap:        b.src.SourceMap,
+		NoCache:          b.bc.IsNoCache,
+		Reset:            llbgen.ParseCacheReset(b.bc.BuildOpts().Opts),
+	}
+	opt.Tokens = b.tokenResolver(platform)
+	if len(b.bc.BuildPlatforms) > 0 {
+		opt.BuildPlatform = &b.bc.BuildPlatforms[0]
+	}
+	return opt, nil
+}
+
+// reset empties the volumes cache-reset names, for every target platform
+// (a key may differ per platform), before any step of the build runs: done
+// inside the build's graph, one platform's reset could empty a volume
+// another platform's step has just filled.
+func (b *builder) reset(ctx context.Context) error {
+	if len(llbgen.ParseCacheReset(b.bc.BuildOpts().Opts)) == 0 {
+		return nil
+	}
+	targets := b.bc.TargetPlatforms
+	if len(targets) == 0 {
+		targets = []ocispecs.Platform{platforms.DefaultSpec()}
+	}
+	done := map[string]bool{}
+	for i := range targets {
+		p := &targets[i]
+		s, err := b.load(p)
+		if err != nil {
+			return err
+		}
+		opt, err := b.options(ctx, p)
+		if err != nil {
+			return err
+		}
+		resets, err := llbgen.Resets(ctx, s, opt)
+		if err != nil {
+			return withSource(err, b.src.SourceMap)
+		}
+		for _, r := range resets {
+			if done[r.ID] {
+				continue
+			}
+			done[r.ID] = true
+			def, err := r.State.Marshal(ctx)
+			if err != nil {
+				return err
+			}
+			if _, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // volumeOptions are the inputs of this build's cache IDs.

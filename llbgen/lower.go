@@ -39,6 +39,9 @@ type Options struct {
 	// SourceMap, when set, tags every op with its YAML range so a failing
 	// step points back at its lines.
 	SourceMap *llb.SourceMap
+	// Reset names the volumes this build empties (cache-reset): the steps
+	// that mount them run again. Resets lowers the ops that empty them.
+	Reset []string
 	// NoCache reports whether a step must run again rather than come from
 	// BuildKit's cache (--no-cache, --no-cache-filter). Its cache volumes
 	// keep their contents either way.
@@ -66,16 +69,29 @@ type Result struct {
 // and nothing else: unneeded steps are not in the graph, and steps that do
 // not depend on each other stay independent so BuildKit runs them in parallel.
 func Lower(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
-	target := opt.Target
-	if target == "" {
-		target = s.Default
+	l, err := newLowering(ctx, s, opt)
+	if err != nil {
+		return nil, err
 	}
-	if s.Step(target) == nil {
+	st, err := l.step(ctx, l.targetStep())
+	if err != nil {
+		return nil, err
+	}
+	img := st.image
+	return &Result{State: st.state, Image: &img, BaseImage: st.base, Volumes: l.vols, Steps: l.order}, nil
+}
+
+// newLowering checks the target and resolves the volumes' IDs.
+func newLowering(ctx context.Context, s *spec.Spec, opt Options) (*lowering, error) {
+	if opt.Target == "" {
+		opt.Target = s.Default
+	}
+	if s.Step(opt.Target) == nil {
 		names := make([]string, len(s.Steps))
 		for i, st := range s.Steps {
 			names[i] = st.Name
 		}
-		return nil, fmt.Errorf("target %q is not a step of %s; choose one of %v", target, s.File, names)
+		return nil, fmt.Errorf("target %q is not a step of %s; choose one of %v", opt.Target, s.File, names)
 	}
 	vols, err := Volumes(ctx, s, opt.VolumeOptions)
 	if err != nil {
@@ -84,6 +100,7 @@ func Lower(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	l := &lowering{
 		s:       s,
 		opt:     opt,
+		vols:    vols,
 		volumes: map[string]*Volume{},
 		steps:   map[string]*stepState{},
 		images:  map[string]*resolvedImage{},
@@ -95,23 +112,26 @@ func Lower(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 	for _, v := range vols {
 		l.volumes[v.Name] = v
 	}
-	st, err := l.step(ctx, s.Step(target))
-	if err != nil {
-		return nil, err
-	}
-	img := st.image
-	return &Result{State: st.state, Image: &img, BaseImage: st.base, Volumes: vols, Steps: l.order}, nil
+	return l, nil
 }
+
+func (l *lowering) targetStep() *spec.Step { return l.s.Step(l.opt.Target) }
 
 type lowering struct {
 	s       *spec.Spec
 	opt     Options
 	target  ocispecs.Platform
+	vols    []*Volume
 	volumes map[string]*Volume
 	steps   map[string]*stepState
 	order   []string
 	// images memoises resolved base images: several steps often share one.
 	images map[string]*resolvedImage
+	// resets, set only by Resets, collects the op that empties each volume
+	// being reset, by volume ID.
+	resets map[string]llb.State
+	// nonce stands in for a session ID when there is none.
+	nonce string
 }
 
 // stepState is a lowered step: its filesystem and its image config.
@@ -162,6 +182,7 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 	if err != nil {
 		return nil, err
 	}
+	l.collectResets(st, ss, n)
 	if ss.state, err = l.initVolumes(ctx, st, ss, n); err != nil {
 		return nil, err
 	}

@@ -23,6 +23,7 @@ func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, c
 	args := append(append([]string(nil), shell...), cmd.Text)
 	opts := append([]llb.RunOption{llb.Args(args), n.name("RUN " + summary(cmd.Text)), l.location(cmd.Range)}, mounts...)
 	opts = append(opts, l.noCache(st, n)...)
+	opts = append(opts, l.resetOptions(st)...)
 	return state.Run(opts...).Root()
 }
 

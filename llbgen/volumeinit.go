@@ -152,6 +152,8 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 	}, opts...)
 	// Never IgnoreCache: it would hand the exec throwaway cache mounts.
 	opts = append(opts, l.noCache(st, n)...)
+	// After cache-reset, set the emptied volume up again.
+	opts = append(opts, l.resetOptions(st)...)
 	// The exec's root output is a layer of the image, even if an empty one:
 	// without its own history entry the step's RUN entries would describe
 	// the wrong layers.
