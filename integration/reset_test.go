@@ -44,12 +44,7 @@ func TestCacheResetThroughBuildx(t *testing.T) {
 	build := func(args ...string) map[string]string {
 		t.Helper()
 		out := t.TempDir()
-		cmd := append([]string{"buildx", "build", "--builder", s.builder, "--progress=plain", "-f", "stowage.yaml",
-			"--output", "type=local,dest=" + out}, args...)
-		log, err := run(t, p.dir, "docker", append(cmd, ".")...)
-		if err != nil {
-			t.Fatalf("docker %s: %v\n%s", strings.Join(cmd, " "), err, log)
-		}
+		s.buildx(t, p.dir, append(append([]string{"-f", "stowage.yaml", "--output", "type=local,dest=" + out}, args...), ".")...)
 		files := map[string]string{}
 		for _, f := range []string{"deps", "keep", "seeded", "seeded-ls"} {
 			files[f] = strings.Join(strings.Fields(readFile(t, filepath.Join(out, f))), " ")

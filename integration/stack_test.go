@@ -251,3 +251,15 @@ func mustJSON(t *testing.T, dt []byte, v any) {
 func nonce() string {
 	return fmt.Sprintf("%d", time.Now().UnixNano())
 }
+
+// buildx runs `docker buildx build` on the stack's builder in dir, with
+// plain progress, and returns its output; a failed build fails the test.
+func (s *stack) buildx(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := append([]string{"buildx", "build", "--builder", s.builder, "--progress=plain"}, args...)
+	log, err := run(t, dir, "docker", cmd...)
+	if err != nil {
+		t.Fatalf("docker %s: %v\n%s", strings.Join(cmd, " "), err, log)
+	}
+	return log
+}

@@ -7,6 +7,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -78,7 +79,28 @@ func Lower(ctx context.Context, s *spec.Spec, opt Options) (*Result, error) {
 		return nil, err
 	}
 	img := st.image
+	if opt.TargetPlatform != nil {
+		setPlatform(&img, *opt.TargetPlatform)
+	}
 	return &Result{State: st.state, Image: &img, BaseImage: st.base, Volumes: l.vols, Steps: l.order}, nil
+}
+
+// setPlatform makes an image built for an explicit target platform say so,
+// as Dockerfile does: a linux/amd64/v2 build from a linux/amd64 base image
+// is a linux/amd64/v2 image. A variant or OS version the target leaves
+// unset is kept when the base has the same OS and architecture.
+func setPlatform(img *dockerspec.DockerOCIImage, p ocispecs.Platform) {
+	same := p.OS == img.OS && p.Architecture == img.Architecture
+	img.OS, img.Architecture = p.OS, p.Architecture
+	if p.Variant != "" || !same {
+		img.Variant = p.Variant
+	}
+	if p.OSVersion != "" || !same {
+		img.OSVersion = p.OSVersion
+	}
+	if p.OSFeatures != nil {
+		img.OSFeatures = slices.Clone(p.OSFeatures)
+	}
 }
 
 // newLowering checks the target and resolves the volumes' IDs.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"github.com/containerd/platforms"
 	"os"
 	"path/filepath"
 	"strings"
@@ -541,4 +542,19 @@ func mustLower(t testing.TB, s *spec.Spec, opt Options) *Result {
 		t.Fatal(err)
 	}
 	return res
+}
+
+func TestSetPlatform(t *testing.T) {
+	for _, tc := range []struct{ base, target, want string }{
+		{"linux/amd64", "linux/amd64/v2", "linux/amd64/v2"},
+		{"linux/amd64/v3", "linux/amd64", "linux/amd64/v3"}, // same OS/arch, no variant asked: keep the base's
+		{"linux/arm/v7", "linux/amd64", "linux/amd64"},
+		{"linux/amd64", "linux/arm/v6", "linux/arm/v6"},
+	} {
+		img := emptyImage(platforms.MustParse(tc.base))
+		setPlatform(&img, platforms.MustParse(tc.target))
+		if got := platforms.FormatAll(img.Platform); got != tc.want {
+			t.Errorf("base %s, target %s: image says %s, want %s", tc.base, tc.target, got, tc.want)
+		}
+	}
 }
