@@ -74,3 +74,43 @@ steps:
 		}
 	}
 }
+
+// TestGenerationMovesToAFreshVolume: bumping generation gives a fresh, empty
+// volume (and re-runs the step); going back finds the old one untouched.
+func TestGenerationMovesToAFreshVolume(t *testing.T) {
+	s := needStack(t)
+	const tmpl = `# syntax=[[.Frontend]]
+project: generation-ID
+args: {RUN: x}
+caches:
+  c: {key: c GENERATION}
+steps:
+  work:
+    from: [[.Busybox]]
+    mounts: [{cache: c, path: /c}]
+    run: echo ${RUN} >> /c/log && mkdir -p /out && cp /c/log /out/log
+  out:
+    from: scratch
+    copy: [{from: work, src: /out, dest: /}]
+`
+	id := nonce()
+	build := func(generation, run string) string {
+		t.Helper()
+		p := newProject(t, s, strings.NewReplacer("ID", id, "GENERATION", generation).Replace(tmpl), nil)
+		out := t.TempDir()
+		s.buildx(t, p.dir, "-f", "stowage.yaml", "--build-arg", "RUN="+run, "--output", "type=local,dest="+out, ".")
+		return strings.Join(strings.Fields(readFile(t, filepath.Join(out, "log"))), " ")
+	}
+	steps := []struct{ generation, run, want string }{
+		{"", "a", "a"},
+		{"", "b", "a b"},
+		{", generation: 2", "b", "b"}, // same RUN: only the new ID re-runs the step
+		{", generation: 2", "c", "b c"},
+		{"", "d", "a b d"},
+	}
+	for _, st := range steps {
+		if got := build(st.generation, st.run); got != st.want {
+			t.Errorf("generation %q, RUN=%s: log %q, want %q", st.generation, st.run, got, st.want)
+		}
+	}
+}
