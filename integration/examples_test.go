@@ -1,10 +1,13 @@
 package integration
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // The examples name public images (busybox:1.37, golang:1.26); the tests
@@ -65,5 +68,69 @@ func TestExampleGo(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(got), "hello from a Stowage-built image ") {
 		t.Fatalf("the built binary printed %q", got)
+	}
+}
+
+// TestExampleMultistage builds examples/multistage through buildx into an
+// OCI layout, checks its config, then runs its entrypoint in a step that
+// starts from that image (a named oci-layout:// context): it runs as the
+// non-root user, and the build step, as that user, could write its fresh
+// cache volume without a chown.
+func TestExampleMultistage(t *testing.T) {
+	s := needStack(t)
+	dir := filepath.Join(repoRoot(t), "examples", "multistage")
+	layout := filepath.Join(t.TempDir(), "layout")
+	args := append([]string{"-f", filepath.Join(dir, "stowage.yaml"), "--build-arg", "BUILDKIT_SYNTAX=" + s.frontend,
+		"--build-arg", "GREETING=hi", "--output", "type=oci,tar=false,dest=" + layout}, s.exampleContexts()...)
+	s.buildx(t, dir, append(args, dir)...)
+
+	var idx ocispecs.Index
+	mustJSON(t, []byte(readFile(t, filepath.Join(layout, "index.json"))), &idx)
+	var mfst ocispecs.Manifest
+	mustJSON(t, []byte(readFile(t, filepath.Join(layout, blobPath(idx.Manifests[0].Digest.String())))), &mfst)
+	var img ocispecs.Image
+	mustJSON(t, []byte(readFile(t, filepath.Join(layout, blobPath(mfst.Config.Digest.String())))), &img)
+	if c := img.Config; c.User != "app" || c.WorkingDir != "/home/app" || strings.Join(c.Entrypoint, " ") != "/usr/local/bin/greet" ||
+		c.Labels["org.opencontainers.image.title"] != "greet" {
+		t.Errorf("image config: user %q, workdir %q, entrypoint %q, labels %v", c.User, c.WorkingDir, c.Entrypoint, c.Labels)
+	}
+
+	p := newProject(t, s, `# syntax=[[.Frontend]]
+project: multistage-run
+steps:
+  run:
+    from: context:app
+    run: mkdir -p /tmp/out && greet > /tmp/out/said
+  out:
+    from: scratch
+    copy: [{from: run, src: /tmp/out, dest: /}]
+`, nil)
+	out := t.TempDir()
+	s.buildx(t, p.dir, "-f", "stowage.yaml", "--build-context", "app=oci-layout://"+layout,
+		"--output", "type=local,dest="+out, ".")
+	if got := strings.TrimSpace(readFile(t, filepath.Join(out, "said"))); got != "hi from app" {
+		t.Errorf("the image's entrypoint said %q, want %q", got, "hi from app")
+	}
+}
+
+// TestExampleBake: `docker buildx bake` with examples/multistage's
+// docker-bake.hcl builds the spec through Stowage; a bake variable from the
+// environment reaches the spec's args.
+func TestExampleBake(t *testing.T) {
+	s := needStack(t)
+	dir := filepath.Join(repoRoot(t), "examples", "multistage")
+	out := t.TempDir()
+	cmd := exec.Command("docker", "buildx", "bake", "--builder", s.builder, "--progress=plain",
+		"--set", "default.contexts.busybox:1.37=docker-image://"+s.busybox,
+		"--set", "default.args.BUILDKIT_SYNTAX="+s.frontend,
+		"--set", "default.output=type=local,dest="+out)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GREETING=bonjour")
+	log, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("docker buildx bake: %v\n%s", err, log)
+	}
+	if got := readFile(t, filepath.Join(out, "usr/local/bin/greet")); !strings.Contains(got, `echo "bonjour from $(id -un)"`) {
+		t.Errorf("greet = %q, want the bake variable's greeting\n%s", got, log)
 	}
 }
