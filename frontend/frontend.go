@@ -7,7 +7,10 @@ package frontend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"strconv"
+	"time"
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
@@ -126,7 +129,35 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: res.BaseImage}, nil
+	// --label, as Dockerfile applies it: over the spec's labels.
+	if len(b.bc.Labels) > 0 {
+		if res.Image.Config.Labels == nil {
+			res.Image.Config.Labels = map[string]string{}
+		}
+		maps.Copy(res.Image.Config.Labels, b.bc.Labels)
+	}
+	epoch, err := sourceDateEpoch(b.bc.BuildArgs)
+	if err != nil {
+		return nil, err
+	}
+	return &dockerui.BuildResult{Reference: ref, Image: res.Image, BaseImage: res.BaseImage, Epoch: epoch}, nil
+}
+
+// sourceDateEpoch reads the SOURCE_DATE_EPOCH build arg (buildx passes the
+// variable of that name): dockerui hands it to the exporter, which dates
+// the image and its history with it, and with rewrite-timestamp=true clamps
+// file times in new layers, for reproducible images.
+func sourceDateEpoch(args map[string]string) (*time.Time, error) {
+	v, ok := args["SOURCE_DATE_EPOCH"]
+	if !ok || v == "" {
+		return nil, nil
+	}
+	sec, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || sec < 0 {
+		return nil, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want whole seconds since 1970-01-01 UTC, like $(git log -1 --format=%%ct)", v)
+	}
+	t := time.Unix(sec, 0).UTC()
+	return &t, nil
 }
 
 // options are llbgen's options for one target platform.
