@@ -121,8 +121,16 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports})
+	// BuildKit checks entitlements only when it loads the graph, which
+	// happens after the frontend returns unless the graph is evaluated here:
+	// evaluate a graph that needs one, so a missing entitlement is reported
+	// at the step that needs it (entitlements.go).
+	entitled := needsEntitlement(s, res.Steps)
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: entitled})
 	if err != nil {
+		if entitled {
+			err = withSource(entitlementError(err, s, res.Steps), b.src.SourceMap)
+		}
 		return nil, err
 	}
 	ref, err := r.SingleRef()

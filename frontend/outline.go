@@ -30,6 +30,16 @@ func (b *builder) outline(ctx context.Context) (*outline.Outline, error) {
 	for _, a := range s.Args {
 		o.Args = append(o.Args, outline.Arg{Name: a.Name, Description: a.Description, Value: a.Value, Location: location(a.Range)})
 	}
+	// The args steps declare of their own, as Dockerfile's outline lists the
+	// ARGs of the target's stages; platform args are BuildKit's.
+	platformArgs := spec.PlatformArgs(nil, nil)
+	for _, dep := range needed(s, st) {
+		for _, a := range dep.Args {
+			if _, auto := platformArgs[a.Name]; !auto && !slices.ContainsFunc(o.Args, func(x outline.Arg) bool { return x.Name == a.Name }) {
+				o.Args = append(o.Args, outline.Arg{Name: a.Name, Description: a.Description, Value: a.Value, Location: location(a.Range)})
+			}
+		}
+	}
 	for _, dep := range needed(s, st) {
 		for _, m := range dep.Mounts {
 			switch m.Type {

@@ -2,7 +2,10 @@ package llbgen
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -25,17 +28,106 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 			dest += "/"
 		}
 	}
-	action := llb.Copy(src, c.Src, dest, &llb.CopyInfo{
+	srcPath := c.Src
+	info := &llb.CopyInfo{
 		CopyDirContentsOnly: true,
 		FollowSymlinks:      true,
 		AllowWildcard:       true,
 		CreateDestPath:      true,
-	})
-	what := "COPY " + c.Src + " " + c.Dest
-	if c.From.Kind == spec.SourceStep {
-		what = "COPY --from=" + c.From.Ref + " " + c.Src + " " + c.Dest
+		ExcludePatterns:     c.Exclude,
+		Mode:                chmodOpt(c.Chmod),
 	}
-	return ss.state.File(action, append([]llb.ConstraintsOpt{n.name(what), l.location(c.Range)}, n.extra...)...), nil
+	if c.Parents {
+		srcPath, info.IncludePatterns, info.RequiredPaths = parentsPaths(c.Src)
+		info.AllowEmptyWildcard = true
+	}
+	copyOpts := []llb.CopyOption{info}
+	if c.Chown != "" {
+		copyOpts = append(copyOpts, llb.WithUser(c.Chown))
+	}
+	action := llb.Copy(src, srcPath, dest, copyOpts...)
+	what := "COPY " + copyFlags(c, true) + c.Src + " " + c.Dest
+	constraints := append([]llb.ConstraintsOpt{n.name(what), l.location(c.Range)}, n.extra...)
+	// As Dockerfile's COPY --link (which links only without --chmod): the
+	// files land in an empty layer that is merged over the step's
+	// filesystem, so the layer does not depend on what is below it.
+	if c.Link && c.Chmod == "" {
+		pgID := strings.TrimSpace(fmt.Sprintf("stowage-link %s %d %s", n.step, n.index, n.platform))
+		pgName := n.label(what)
+		copied := llb.Scratch().File(action, append(constraints, llb.Platform(ss.platform), llb.ProgressGroup(pgID, pgName, true))...)
+		merge := append([]llb.ConstraintsOpt{llb.WithCustomName(n.label("LINK " + what)), l.location(c.Range), llb.ProgressGroup(pgID, pgName, false)}, n.extra...)
+		return ss.state.WithOutput(llb.Merge([]llb.State{ss.state, copied}, merge...).Output()), nil
+	}
+	return ss.state.File(action, constraints...), nil
+}
+
+// copyFlags renders a copy's COPY flags, each followed by a space: for the
+// vertex name (every flag, as written) or for the image history (those
+// Dockerfile records there).
+func copyFlags(c *spec.Copy, name bool) string {
+	var b strings.Builder
+	if name && c.From.Kind == spec.SourceStep {
+		b.WriteString("--from=" + c.From.Ref + " ")
+	}
+	if c.Parents {
+		b.WriteString("--parents ")
+	}
+	if c.Chown != "" {
+		b.WriteString("--chown=" + c.Chown + " ")
+	}
+	if c.Chmod != "" {
+		b.WriteString("--chmod=" + c.Chmod + " ")
+	}
+	if name && c.Link {
+		b.WriteString("--link ")
+	}
+	if name {
+		for _, e := range c.Exclude {
+			b.WriteString("--exclude=" + e + " ")
+		}
+	}
+	return b.String()
+}
+
+// chmodOpt is COPY --chmod's option: an octal mode, or a symbolic one that
+// BuildKit applies to each file.
+func chmodOpt(chmod string) *llb.ChmodOpt {
+	if chmod == "" {
+		return nil
+	}
+	if m, err := strconv.ParseUint(chmod, 8, 32); err == nil {
+		return &llb.ChmodOpt{Mode: os.FileMode(m)}
+	}
+	return &llb.ChmodOpt{ModeStr: chmod}
+}
+
+// parentsPaths splits a copy's src as COPY --parents does: the part before
+// a "/./" pivot (or /) is where the copy reads from, the rest a pattern whose
+// directories are kept under dest; a path without wildcards must exist.
+func parentsPaths(src string) (from string, include, required []string) {
+	from, pattern, ok := strings.Cut(src, "/./")
+	if !ok {
+		from, pattern = "/", src
+	}
+	from = path.Join("/", from)
+	pattern = path.Join("/", pattern)
+	include = []string{strings.TrimPrefix(pattern, "/")}
+	if !containsWildcards(from) && !containsWildcards(pattern) {
+		required = []string{path.Join(from, pattern)}
+	}
+	return from, include, required
+}
+
+func containsWildcards(name string) bool {
+	for i := 0; i < len(name); i++ {
+		switch name[i] {
+		case '*', '?', '[':
+			return true
+		case '\\':
+			i++
+		}
+	}
+	return false
 }
 
 // sourceState is the filesystem a copy or bind mount reads from.

@@ -50,6 +50,13 @@ func dump(t *testing.T, def *llb.Definition) string {
 			for _, a := range o.File.Actions {
 				fmt.Fprintf(&b, "  action input=%d secondary=%d output=%d %s\n", a.Input, a.SecondaryInput, a.Output, fileAction(a))
 			}
+		case *pb.Op_Merge:
+			for _, in := range o.Merge.Inputs {
+				fmt.Fprintf(&b, "  merge input=%d\n", in.Input)
+			}
+		}
+		if pg := def.Metadata[dgst].ProgressGroup; pg != nil {
+			fmt.Fprintf(&b, "  progress-group %s %q weak=%v\n", pg.Id, pg.Name, pg.Weak)
 		}
 	}
 	return b.String()
@@ -60,6 +67,9 @@ func dumpExec(b *strings.Builder, e *pb.ExecOp) {
 	fmt.Fprintf(b, "  args %q\n", m.Args)
 	fmt.Fprintf(b, "  env %q\n", m.Env)
 	fmt.Fprintf(b, "  cwd %s user %q network %s security %s\n", m.Cwd, m.User, e.Network, e.Security)
+	for _, s := range e.Secretenv {
+		fmt.Fprintf(b, "  secretenv %s secret=%s optional=%v\n", s.Name, s.ID, s.Optional)
+	}
 	for _, mnt := range e.Mounts {
 		fmt.Fprintf(b, "  mount %s type=%s input=%d output=%d", mnt.Dest, mnt.MountType, mnt.Input, mnt.Output)
 		if mnt.Selector != "" {
@@ -73,9 +83,15 @@ func dumpExec(b *strings.Builder, e *pb.ExecOp) {
 		}
 		if s := mnt.SecretOpt; s != nil {
 			fmt.Fprintf(b, " secret=%s optional=%v", s.ID, s.Optional)
+			if s.Uid != 0 || s.Gid != 0 || s.Mode != 0o400 {
+				fmt.Fprintf(b, " uid=%d gid=%d mode=%o", s.Uid, s.Gid, s.Mode)
+			}
 		}
 		if s := mnt.SSHOpt; s != nil {
 			fmt.Fprintf(b, " ssh=%s optional=%v", s.ID, s.Optional)
+			if s.Uid != 0 || s.Gid != 0 || s.Mode != 0o600 {
+				fmt.Fprintf(b, " uid=%d gid=%d mode=%o", s.Uid, s.Gid, s.Mode)
+			}
 		}
 		if t := mnt.TmpfsOpt; t != nil && t.Size > 0 {
 			fmt.Fprintf(b, " size=%d", t.Size)
@@ -88,7 +104,28 @@ func fileAction(a *pb.FileAction) string {
 	switch x := a.Action.(type) {
 	case *pb.FileAction_Copy:
 		c := x.Copy
-		return fmt.Sprintf("copy %s -> %s contents-only=%v wildcard=%v create-dest=%v follow-symlinks=%v", c.Src, c.Dest, c.DirCopyContents, c.AllowWildcard, c.CreateDestPath, c.FollowSymlink)
+		out := fmt.Sprintf("copy %s -> %s contents-only=%v wildcard=%v create-dest=%v follow-symlinks=%v", c.Src, c.Dest, c.DirCopyContents, c.AllowWildcard, c.CreateDestPath, c.FollowSymlink)
+		if c.AllowEmptyWildcard {
+			out += " empty-wildcard=true"
+		}
+		if o := c.Owner; o != nil {
+			out += " owner=" + userOpt(o.User) + ":" + userOpt(o.Group)
+		}
+		if c.ModeStr != "" {
+			out += " mode=" + c.ModeStr
+		} else if c.Mode >= 0 {
+			out += fmt.Sprintf(" mode=%o", c.Mode)
+		}
+		if len(c.IncludePatterns) > 0 {
+			out += fmt.Sprintf(" include=%q", c.IncludePatterns)
+		}
+		if len(c.ExcludePatterns) > 0 {
+			out += fmt.Sprintf(" exclude=%q", c.ExcludePatterns)
+		}
+		if len(c.RequiredPaths) > 0 {
+			out += fmt.Sprintf(" required=%q", c.RequiredPaths)
+		}
+		return out
 	case *pb.FileAction_Mkdir:
 		return fmt.Sprintf("mkdir %s mode=%o parents=%v", x.Mkdir.Path, x.Mkdir.Mode, x.Mkdir.MakeParents)
 	case *pb.FileAction_Mkfile:
@@ -99,6 +136,16 @@ func fileAction(a *pb.FileAction) string {
 	return "unknown"
 }
 
+func userOpt(u *pb.UserOpt) string {
+	switch x := u.GetUser().(type) {
+	case *pb.UserOpt_ByName:
+		return x.ByName.Name
+	case *pb.UserOpt_ByID:
+		return fmt.Sprint(x.ByID)
+	}
+	return ""
+}
+
 func opKind(op *pb.Op) string {
 	switch op.Op.(type) {
 	case *pb.Op_Source:
@@ -107,6 +154,8 @@ func opKind(op *pb.Op) string {
 		return "exec"
 	case *pb.Op_File:
 		return "file"
+	case *pb.Op_Merge:
+		return "merge"
 	case nil:
 		return "result"
 	}

@@ -198,12 +198,13 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 		if ss.state, err = l.copy(ctx, ss, c, n); err != nil {
 			return nil, err
 		}
-		addHistory(&ss.image, "COPY "+c.Src+" "+c.Dest, false)
+		addHistory(&ss.image, "COPY "+copyFlags(c, false)+c.Src+" "+c.Dest, false)
 	}
 	mounts, err := l.mounts(ctx, st, ss)
 	if err != nil {
 		return nil, err
 	}
+	mounts = append(mounts, stepRunOptions(st, ss)...)
 	l.collectResets(st, ss, n)
 	if ss.state, err = l.initVolumes(ctx, st, ss, n); err != nil {
 		return nil, err
@@ -258,11 +259,16 @@ type namer struct {
 
 func (n *namer) name(what string) llb.ConstraintsOpt {
 	n.index++
+	return llb.WithCustomName(n.label(what))
+}
+
+// label is the name of the step's current op.
+func (n *namer) label(what string) string {
 	prefix := "["
 	if n.platform != "" {
 		prefix += n.platform + " "
 	}
-	return llb.WithCustomName(fmt.Sprintf("%s%s %d/%d] %s", prefix, n.step, n.index, n.total, what))
+	return fmt.Sprintf("%s%s %d/%d] %s", prefix, n.step, n.index, n.total, what)
 }
 
 // opCount is how many named vertices a step has: its FROM when it starts

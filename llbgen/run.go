@@ -87,20 +87,9 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]
 			}
 			opts = append(opts, llb.AddMount(m.Path, src, mo...))
 		case spec.MountSecret:
-			so := []llb.SecretOption{llb.SecretID(m.ID)}
-			if !m.Required {
-				so = append(so, llb.SecretOptional)
-			}
-			opts = append(opts, llb.AddSecret(m.Path, so...))
+			opts = append(opts, secretMount(m))
 		case spec.MountSSH:
-			so := []llb.SSHOption{llb.SSHID(m.ID)}
-			if m.Path != "" {
-				so = append(so, llb.SSHSocketTarget(m.Path))
-			}
-			if !m.Required {
-				so = append(so, llb.SSHOptional)
-			}
-			opts = append(opts, llb.AddSSHSocket(so...))
+			opts = append(opts, sshMount(m))
 		}
 	}
 	if len(ids) > 0 {

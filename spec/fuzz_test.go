@@ -105,6 +105,19 @@ func checkModel(t *testing.T, s *Spec) {
 				t.Errorf("%s: copy %q to %q", st.Name, c.Src, c.Dest)
 			}
 		}
+		if st.Network != "" && !slices.Contains(Networks, st.Network) || st.Security != "" && !slices.Contains(Securities, st.Security) {
+			t.Errorf("%s: network %q, security %q", st.Name, st.Network, st.Security)
+		}
+		for _, a := range st.Args {
+			if !validName(a.Name) {
+				t.Errorf("%s: arg %q", st.Name, a.Name)
+			}
+		}
+		for _, c := range st.Copy {
+			if c.Chmod != "" && !validChmod(c.Chmod) || c.Link && chownByName(c.Chown) || slices.Contains(c.Exclude, "") {
+				t.Errorf("%s: copy chmod %q, chown %q with link %v, exclude %q", st.Name, c.Chmod, c.Chown, c.Link, c.Exclude)
+			}
+		}
 		if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
 			t.Errorf("%s: workdir %q", st.Name, st.Workdir)
 		}
@@ -115,8 +128,10 @@ func checkModel(t *testing.T, s *Spec) {
 			if m.Type == MountCache && caches[m.Cache] == nil {
 				t.Errorf("%s: cache %q", st.Name, m.Cache)
 			}
-			// Only an ssh mount may leave its path to BuildKit.
-			if (m.Path != "" || m.Type != MountSSH) && (!strings.HasPrefix(m.Path, "/") || path.Clean(m.Path) == "/") {
+			// Only an ssh mount may leave its path to BuildKit, and a
+			// secret exposed as env alone has none.
+			optional := m.Type == MountSSH || m.Type == MountSecret && m.Env != ""
+			if (m.Path != "" || !optional) && (!strings.HasPrefix(m.Path, "/") || path.Clean(m.Path) == "/") {
 				t.Errorf("%s: mount path %q", st.Name, m.Path)
 			}
 			if m.Type == MountBind {

@@ -40,7 +40,7 @@ func Load(data []byte, opt Options) (*Spec, error) {
 	if file == "" {
 		file = DefaultFile
 	}
-	d := &decoder{errs: errs{file: file}, src: data}
+	d := &decoder{errs: errs{file: file}, src: data, buildArgs: opt.BuildArgs}
 	if len(data) > MaxSize {
 		d.add(Range{Start: Pos{1, 1}}, "", fmt.Sprintf("keep the spec under %d KiB; split generated content into the build context", MaxSize>>10),
 			"the spec is %d bytes, more than the limit of %d", len(data), MaxSize)
@@ -56,6 +56,7 @@ func Load(data []byte, opt Options) (*Spec, error) {
 		platformArgs = PlatformArgs(nil, nil)
 	}
 	d.vars = &vars{m: maps.Clone(platformArgs)}
+	d.platformArgs = platformArgs
 	s := d.spec(root, opt.BuildArgs)
 	if d.blown != nil {
 		// Everything decoded after the budget ran out read as null: other

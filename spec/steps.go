@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"maps"
 	"path"
 	"strings"
 
@@ -35,7 +36,27 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 			d.add(st.Range, spath, "name the step after what it does, like build or test", "%q cannot name a step: from: reads it as a source", st.Name)
 		}
 		hasFrom := false
-		d.fields(kv.val, spath, "a step like {from: IMAGE, run: COMMAND}", map[string]func(*yaml.Node, string){
+		ps := d.pairs(kv.val, spath, "a step like {from: IMAGE, run: COMMAND}")
+		// The step's args come first whatever their place in the step: its
+		// other fields may refer to them. They are in scope in this step
+		// only.
+		outer := d.vars.m
+		for _, p := range ps {
+			if p.key.Value == "args" {
+				d.vars.m = maps.Clone(outer)
+				st.Args = d.stepArgs(p.val, join(spath, "args"))
+			}
+		}
+		d.dispatch(ps, spath, map[string]func(*yaml.Node, string){
+			"args": func(*yaml.Node, string) {},
+			"network": func(v *yaml.Node, path string) {
+				st.Network = enum(d, v, path, Networks)
+				st.ranges.set("network", rangeOf(d.resolve(v)))
+			},
+			"security": func(v *yaml.Node, path string) {
+				st.Security = enum(d, v, path, Securities)
+				st.ranges.set("security", rangeOf(d.resolve(v)))
+			},
 			"description": func(v *yaml.Node, path string) { st.Description, _ = d.scalar(v, path, "a string") },
 			"from": func(v *yaml.Node, path string) {
 				hasFrom = true
@@ -75,6 +96,7 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 			"expose":     func(v *yaml.Node, path string) { st.Expose = d.strs(v, path, `a port like "8080/tcp"`, true) },
 			"labels":     func(v *yaml.Node, path string) { st.Labels = d.keyValues(v, path) },
 		})
+		d.vars.m = outer
 		if !hasFrom {
 			d.add(st.Range, join(spath, "from"), "add `from: IMAGE`, `from: STEP`, or `from: scratch` to start empty", "step %q has no from", st.Name)
 		}
@@ -109,7 +131,7 @@ func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
 	for i, item := range d.list(n, p, "a list of {src: PATH, dest: PATH}") {
 		cpath := index(p, i)
 		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
-		d.fields(item, cpath, "{src: PATH, dest: PATH}", map[string]func(*yaml.Node, string){
+		d.fieldsWith(item, cpath, "{src: PATH, dest: PATH}", map[string]func(*yaml.Node, string){
 			"from": func(v *yaml.Node, path string) {
 				if from, ok := d.strOK(v, path, "a step name or context"); ok {
 					d.source(&c.From, from, rangeOf(d.resolve(v)), path)
@@ -117,7 +139,8 @@ func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
 			},
 			"src":  func(v *yaml.Node, path string) { c.Src = d.str(v, path, "a path") },
 			"dest": func(v *yaml.Node, path string) { c.Dest = d.str(v, path, "a path") },
-		})
+		}, d.copyOptions(c))
+		d.checkCopy(c, cpath)
 		if c.Src == "" {
 			d.add(c.Range, join(cpath, "src"), "add `src: PATH` (use . for the whole context)", "copy has no src")
 		}
@@ -179,6 +202,25 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 				m.Required = d.bool(v, path)
 				r["required"] = rangeOf(d.resolve(v))
 			},
+			"env": func(v *yaml.Node, path string) {
+				r["env"] = rangeOf(d.resolve(v))
+				var ok bool
+				if m.Env, ok = d.strOK(v, path, "an environment variable name"); ok && !validName(m.Env) {
+					d.add(r["env"], path, "write a name like TOKEN: letters, digits and underscores, not starting with a digit", "%q is not an environment variable name", m.Env)
+				}
+			},
+			"uid": func(v *yaml.Node, path string) {
+				r["uid"] = rangeOf(d.resolve(v))
+				m.UID = d.id(v, path)
+			},
+			"gid": func(v *yaml.Node, path string) {
+				r["gid"] = rangeOf(d.resolve(v))
+				m.GID = d.id(v, path)
+			},
+			"mode": func(v *yaml.Node, path string) {
+				r["mode"] = rangeOf(d.resolve(v))
+				m.Mode = d.mode(v, path)
+			},
 			"size": func(v *yaml.Node, path string) {
 				r["size"] = rangeOf(d.resolve(v))
 				s, ok := d.strOK(v, path, `a size like "64m"`)
@@ -226,7 +268,9 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 		if m.ID == "" {
 			d.add(m.Range, join(p, "id"), "add `id: NAME` matching --secret id=NAME", "a secret mount needs an id")
 		}
-		if m.Path == "" {
+		// As Dockerfile's env=: a secret exposed as a variable is a file
+		// too only when a path says where.
+		if m.Path == "" && m.Env == "" {
 			m.Path = "/run/secrets/" + m.ID
 		}
 	case MountSSH:
@@ -234,7 +278,7 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 			m.ID = "default"
 		}
 	}
-	if m.Path == "" && m.Type != MountSSH {
+	if m.Path == "" && m.Type != MountSSH && m.Type != MountSecret {
 		d.add(m.Range, join(p, "path"), "add `path: /ABSOLUTE/PATH`", "the mount has no path")
 	} else if m.Path != "" && !strings.HasPrefix(m.Path, "/") {
 		d.add(m.FieldRange("path"), join(p, "path"), "write an absolute path like "+path.Join("/", m.Path), "mount path %q is not absolute", m.Path)
@@ -252,6 +296,8 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 	only(m.Size == 0 || m.Type == MountTmpfs, "size")
 	only(m.ID == "" || m.Type == MountSecret || m.Type == MountSSH, "id")
 	only(!m.Required || m.Type == MountSecret || m.Type == MountSSH, "required")
+	only(m.Env == "" || m.Type == MountSecret, "env")
+	d.checkMountOwner(m, p)
 	if m.Type == MountBind && m.From.Kind == "" {
 		m.From = Source{Kind: SourceContext}
 	}

@@ -171,7 +171,17 @@ type Step struct {
 	Env   []KeyValue
 	User  string
 	Shell []string
-	Copy  []*Copy
+	// Args are the build args the step declares, as Dockerfile's ARG in a
+	// stage: their values are in scope for ${NAME} in the step's fields and
+	// in the environment of its commands, never in its image config.
+	Args []*Arg
+	// Network is the network of the step's commands; empty means BuildKit's
+	// default.
+	Network Network
+	// Security is the security mode of the step's commands; empty means
+	// BuildKit's default, the sandbox.
+	Security Security
+	Copy     []*Copy
 	// Mounts apply to every command of the step.
 	Mounts []*Mount
 	Run    []*Command
@@ -183,7 +193,53 @@ type Step struct {
 	Range      Range
 	// FromRange locates the from: value, for errors about the base image.
 	FromRange Range
+	// ranges locates individual fields, for errors.
+	ranges fieldRanges
 }
+
+// FieldRange returns the range of one field's value, or the step's range
+// when that field was not written.
+func (st *Step) FieldRange(field string) Range {
+	if r, ok := st.ranges[field]; ok {
+		return r
+	}
+	return st.Range
+}
+
+// Network is the network mode of a step's commands, as Dockerfile's
+// RUN --network.
+type Network string
+
+// The network modes.
+const (
+	// NetworkDefault is BuildKit's default network (the worker's).
+	NetworkDefault Network = "default"
+	// NetworkNone gives the commands a loopback device only.
+	NetworkNone Network = "none"
+	// NetworkHost shares the host's network; it needs the network.host
+	// entitlement.
+	NetworkHost Network = "host"
+)
+
+// Networks lists the valid network modes.
+var Networks = []Network{NetworkDefault, NetworkNone, NetworkHost}
+
+// Security is the security mode of a step's commands, as Dockerfile's
+// RUN --security.
+type Security string
+
+// The security modes.
+const (
+	// SecuritySandbox is BuildKit's default: a container with the default
+	// capabilities.
+	SecuritySandbox Security = "sandbox"
+	// SecurityInsecure runs the commands privileged; it needs the
+	// security.insecure entitlement.
+	SecurityInsecure Security = "insecure"
+)
+
+// Securities lists the valid security modes.
+var Securities = []Security{SecuritySandbox, SecurityInsecure}
 
 // KeyValue is an ordered map entry.
 type KeyValue struct {
@@ -199,10 +255,34 @@ type Command struct {
 
 // Copy copies files into a step.
 type Copy struct {
-	From  Source
-	Src   string
-	Dest  string
-	Range Range
+	From Source
+	Src  string
+	Dest string
+	// Chown is "user[:group]" (names or numbers) for the copied files, as
+	// COPY --chown; empty copies as COPY without --chown does.
+	Chown string
+	// Chmod is an octal mode ("0644") or a symbolic one ("u+x,go-w") for the
+	// copied files, as COPY --chmod.
+	Chmod string
+	// Exclude are patterns of paths not to copy, as COPY --exclude.
+	Exclude []string
+	// Link copies into an empty layer merged over the step's filesystem, as
+	// COPY --link.
+	Link bool
+	// Parents keeps the directories of src under dest, as COPY --parents.
+	Parents bool
+	Range   Range
+	// ranges locates individual fields, for errors.
+	ranges fieldRanges
+}
+
+// FieldRange returns the range of one field's value, or the copy's range
+// when that field was not written.
+func (c *Copy) FieldRange(field string) Range {
+	if r, ok := c.ranges[field]; ok {
+		return r
+	}
+	return c.Range
 }
 
 // MountType is the kind of a mount.
@@ -238,6 +318,15 @@ type Mount struct {
 	ID string
 	// Required fails the build when the secret or SSH agent is missing.
 	Required bool
+	// Env names the environment variable a secret is exposed in (type
+	// secret); with no path it is not also a file.
+	Env string
+	// UID, GID and Mode set the owner and permissions of a secret file or an
+	// SSH socket; nil means BuildKit's default (root, 0400 for a secret,
+	// 0600 for a socket).
+	UID  *uint32
+	GID  *uint32
+	Mode *uint32
 	// Size limits a tmpfs, in bytes; 0 means no limit.
 	Size  int64
 	Range Range
@@ -247,6 +336,15 @@ type Mount struct {
 
 // fieldRanges maps a field name to the range of its value.
 type fieldRanges map[string]Range
+
+// set records a field's range, making the map when it is nil, so that a
+// value with no such fields compares equal to one built without the map.
+func (f *fieldRanges) set(field string, r Range) {
+	if *f == nil {
+		*f = fieldRanges{}
+	}
+	(*f)[field] = r
+}
 
 // FieldRange returns the range of one field's value, or the mount's range
 // when that field was not written.

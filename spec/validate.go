@@ -201,8 +201,16 @@ func (d *decoder) validateStep(v *lookup, st *Step) {
 		}
 	}
 	paths := map[string]int{}
+	envs := map[string]int{}
 	for i, m := range st.Mounts {
 		mp := index(p+".mounts", i)
+		if m.Env != "" {
+			if j, dup := envs[m.Env]; dup {
+				d.add(m.FieldRange("env"), mp+".env", "expose each secret in its own variable", "variable %s is already set by the secret of mounts[%d]", m.Env, j)
+			} else {
+				envs[m.Env] = i
+			}
+		}
 		if m.Path != "" {
 			clean := path.Clean(m.Path)
 			if j, dup := paths[clean]; dup {

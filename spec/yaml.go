@@ -20,6 +20,11 @@ type decoder struct {
 	errs
 	vars    *vars
 	pending []rawSource
+	// buildArgs are the --build-arg values, for args declared in steps.
+	buildArgs map[string]string
+	// platformArgs are BuildKit's automatic args, which steps may list but
+	// not give defaults.
+	platformArgs map[string]string
 	// src is the spec's text, split into lines when an error needs them.
 	src   []byte
 	lines []string

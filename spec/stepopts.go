@@ -1,0 +1,278 @@
+package spec
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// stepArgs decodes a step's args: a list of names of top-level or platform
+// args (`[GO_VERSION, TARGETARCH]`), or a mapping of names to defaults
+// (`{VERSION: dev}`, `{VERSION: {default: dev, description: …}}`), where a
+// name without a value is a top-level or platform arg too. Like Dockerfile's
+// ARG in a stage: --build-arg NAME=… overrides a step's default, and each
+// arg is in scope for ${NAME} in the step's fields once decoded.
+func (d *decoder) stepArgs(n *yaml.Node, p string) []*Arg {
+	n = d.resolve(n)
+	var out []*Arg
+	switch {
+	case isNull(n):
+	case n.Kind == yaml.SequenceNode:
+		seen := map[string]bool{}
+		for i, item := range n.Content {
+			item = d.resolve(item)
+			ipath := index(p, i)
+			name, ok := d.scalar(item, ipath, "an arg name")
+			if !ok {
+				continue
+			}
+			if seen[name] {
+				d.add(rangeOf(item), ipath, "list each arg once", "arg %q is listed twice", name)
+				continue
+			}
+			seen[name] = true
+			if a := d.stepArg(name, rangeOf(item), ipath, nil); a != nil {
+				out = append(out, a)
+			}
+		}
+	case n.Kind == yaml.MappingNode:
+		for _, kv := range d.pairs(n, p, "a mapping of arg names to defaults") {
+			if a := d.stepArg(kv.key.Value, rangeOf(kv.key), join(p, kv.key.Value), kv.val); a != nil {
+				out = append(out, a)
+			}
+		}
+	default:
+		d.add(rangeOf(n), p, "write a list of arg names like [GO_VERSION, TARGETARCH], or a mapping of names to defaults like {VERSION: dev}",
+			"expected a list or a mapping, found %s", describe(n))
+	}
+	return out
+}
+
+// stepArg decodes one arg of a step; val is nil for a list entry.
+func (d *decoder) stepArg(name string, r Range, p string, val *yaml.Node) *Arg {
+	if !validName(name) {
+		d.add(r, p, "use letters, digits and underscores, starting with a letter or underscore", "%q is not a valid arg name", name)
+		return nil
+	}
+	a := &Arg{Name: name, Range: r}
+	hasDefault := false
+	if val != nil {
+		a.Range.End = rangeOf(val).End
+		v := d.resolve(val)
+		switch {
+		case v.Kind == yaml.MappingNode:
+			d.fields(v, p, "a mapping with default: and description:", map[string]func(*yaml.Node, string){
+				"default": func(v *yaml.Node, path string) {
+					hasDefault = true
+					a.Default = d.str(v, path, "a string")
+				},
+				"description": func(v *yaml.Node, path string) { a.Description, _ = d.scalar(v, path, "a string") },
+			})
+		case !isNull(v):
+			hasDefault = true
+			a.Default = d.str(v, p, "a string")
+		}
+	}
+	_, auto := d.platformArgs[name]
+	inherited, known := d.vars.m[name]
+	switch {
+	case auto && hasDefault:
+		d.add(r, p, "BuildKit sets it for every build: list it without a default, like `args: ["+name+"]`", "%s is an automatic platform arg", name)
+		return nil
+	case hasDefault:
+		a.Value = a.Default
+		if o, ok := d.buildArgs[name]; ok {
+			a.Value = o
+		}
+	case known:
+		a.Default, a.Value = inherited, inherited
+	default:
+		hint := "declare it under the top-level args:, or give it a default here, like `args: {" + name + `: ""}` + "`"
+		if !d.full() {
+			hint += didYouMean(name, d.vars.names())
+		}
+		d.add(r, p, hint, "arg %q is not declared", name)
+		return nil
+	}
+	// Later args and the step's other fields may refer to it.
+	d.vars.m[name] = a.Value
+	return a
+}
+
+// fieldsWith is fields over two sets of handlers.
+func (d *decoder) fieldsWith(n *yaml.Node, path, what string, handlers, more map[string]func(*yaml.Node, string)) {
+	for k, h := range more {
+		handlers[k] = h
+	}
+	d.fields(n, path, what, handlers)
+}
+
+// copyOptions are the handlers of a copy's COPY-flag fields.
+func (d *decoder) copyOptions(c *Copy) map[string]func(*yaml.Node, string) {
+	return map[string]func(*yaml.Node, string){
+		"chown": func(v *yaml.Node, p string) {
+			c.ranges.set("chown", rangeOf(d.resolve(v)))
+			var ok bool
+			if c.Chown, ok = d.strOK(v, p, `"user[:group]"`); !ok {
+				return
+			}
+			u, g, _ := strings.Cut(c.Chown, ":")
+			if u == "" || strings.Contains(g, ":") || strings.ContainsAny(c.Chown, " \t\n") {
+				d.add(c.FieldRange("chown"), p, `write "user", "user:group", "uid" or "uid:gid", like "app:app" or "1000:1000"`, "chown %q is not user[:group]", c.Chown)
+			}
+		},
+		"chmod": func(v *yaml.Node, p string) {
+			c.ranges.set("chmod", rangeOf(d.resolve(v)))
+			var ok bool
+			if c.Chmod, ok = d.strOK(v, p, `a mode like "0644" or "u+x"`); ok && !validChmod(c.Chmod) {
+				d.add(c.FieldRange("chmod"), p, `write an octal mode up to 07777 like "0644", or a symbolic one like "u+x,go-w"`, "%q is not a mode", c.Chmod)
+			}
+		},
+		"exclude": func(v *yaml.Node, p string) {
+			n := d.resolve(v)
+			items, paths := []*yaml.Node{n}, []string{p}
+			switch {
+			case n.Kind == yaml.SequenceNode:
+				items, paths = n.Content, make([]string, len(n.Content))
+				for i := range items {
+					paths[i] = index(p, i)
+				}
+			case n.Kind != yaml.ScalarNode || isNull(n):
+				d.add(rangeOf(n), p, "write a pattern, or a list like [*.md, **/testdata]", "expected a list of patterns, found %s", describe(n))
+				return
+			}
+			for i, item := range items {
+				pat, ok := d.strOK(item, paths[i], "a pattern")
+				if !ok {
+					continue
+				}
+				r := rangeOf(d.resolve(item))
+				if pat == "" {
+					d.add(r, paths[i], "write a pattern like *.md or **/testdata, or remove the entry", "empty exclude pattern")
+					continue
+				}
+				if _, err := path.Match(strings.TrimPrefix(pat, "!"), ""); err != nil {
+					d.add(r, paths[i], "write a pattern as in .dockerignore, like *.md or **/testdata", "%q is not a valid pattern", pat)
+					continue
+				}
+				c.Exclude = append(c.Exclude, pat)
+			}
+		},
+		"link": func(v *yaml.Node, p string) {
+			c.Link = d.bool(v, p)
+			c.ranges.set("link", rangeOf(d.resolve(v)))
+		},
+		"parents": func(v *yaml.Node, p string) { c.Parents = d.bool(v, p) },
+	}
+}
+
+// checkCopy applies the rules between a copy's fields.
+func (d *decoder) checkCopy(c *Copy, p string) {
+	if c.Link && chownByName(c.Chown) {
+		d.add(c.FieldRange("chown"), join(p, "chown"), `use numeric ids, like "1000:1000"`,
+			"chown %q names a user or group, which link: true cannot resolve: it copies into an empty layer with no /etc/passwd", c.Chown)
+	}
+}
+
+// chownByName reports whether chown names a user or group rather than
+// numbers, as BuildKit parses it ("root" is uid 0).
+func chownByName(chown string) bool {
+	if chown == "" {
+		return false
+	}
+	u, g, _ := strings.Cut(chown, ":")
+	byName := func(s string) bool {
+		if s == "" || s == "root" {
+			return false
+		}
+		_, err := strconv.ParseUint(s, 10, 32)
+		return err != nil
+	}
+	return byName(u) || byName(g)
+}
+
+// validChmod accepts what COPY --chmod does: an octal mode up to 07777, or
+// a symbolic mode as chmod(1) takes it: comma-separated clauses of [ugoa]*
+// then one or more of an operator (+, - or =) followed by letters of rwxXst
+// or by one of u, g and o.
+func validChmod(s string) bool {
+	if s == "" {
+		return false
+	}
+	if strings.Trim(s, "0123456789") == "" {
+		m, err := strconv.ParseUint(s, 8, 32)
+		return err == nil && m <= 0o7777
+	}
+	for _, clause := range strings.Split(s, ",") {
+		clause = strings.TrimLeft(clause, "ugoa")
+		if clause == "" {
+			return false
+		}
+		for clause != "" {
+			if !strings.ContainsRune("+-=", rune(clause[0])) {
+				return false
+			}
+			clause = clause[1:]
+			if clause != "" && strings.ContainsRune("ugo", rune(clause[0])) {
+				clause = clause[1:]
+				continue
+			}
+			clause = strings.TrimLeft(clause, "rwxXst")
+		}
+	}
+	return true
+}
+
+// id decodes a uid or gid: a whole number.
+func (d *decoder) id(n *yaml.Node, p string) *uint32 {
+	s, ok := d.strOK(n, p, "a number")
+	if !ok {
+		return nil
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		d.add(rangeOf(d.resolve(n)), p, "write a number like 1000", "%q is not a numeric id", s)
+		return nil
+	}
+	v32 := uint32(v)
+	return &v32
+}
+
+// mode decodes an octal permission like "0440".
+func (d *decoder) mode(n *yaml.Node, p string) *uint32 {
+	s, ok := d.strOK(n, p, `an octal mode like "0440"`)
+	if !ok {
+		return nil
+	}
+	m, err := strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
+	if err != nil || m > 0o7777 {
+		d.add(rangeOf(d.resolve(n)), p, `write an octal mode like "0440"`, "mode %q is not an octal permission", s)
+		return nil
+	}
+	m32 := uint32(m)
+	return &m32
+}
+
+// checkMountOwner checks uid, gid and mode: they set a secret file's or an
+// SSH socket's owner and permissions, as in Dockerfile's RUN --mount.
+func (d *decoder) checkMountOwner(m *Mount, p string) {
+	for _, f := range []struct {
+		name string
+		set  bool
+	}{{"uid", m.UID != nil}, {"gid", m.GID != nil}, {"mode", m.Mode != nil}} {
+		if !f.set {
+			continue
+		}
+		fp := join(p, f.name)
+		switch {
+		case m.Type == MountCache:
+			d.add(m.FieldRange(f.name), fp, "set `owner:` and `mode:` on the volume under caches:, applied when it is created", "%s does not apply to a cache mount", f.name)
+		case m.Type == MountSecret && m.Path == "" && m.Env != "":
+			d.add(m.FieldRange(f.name), fp, "add `path:` to have the secret as a file too, or remove it", "%s does not apply to a secret exposed only as env", f.name)
+		case m.Type != MountSecret && m.Type != MountSSH && m.Type != "":
+			d.add(m.FieldRange(f.name), fp, "remove it", "%s does not apply to a %s mount", f.name, m.Type)
+		}
+	}
+}
