@@ -1,0 +1,662 @@
+package schema
+
+import "github.com/stowage-build/stowage/spec"
+
+// The types below describe the YAML a stowage.yaml may hold, not the
+// validated model of package spec: a cache key here is a string or a list,
+// a mount one of five shapes, and so on. Generate reflects over them:
+//
+//   - A struct is a mapping with exactly its fields (named by their json tag)
+//     plus x- extension keys. It becomes a definition named after the type,
+//     described by the type's doc comment; each field is described by its
+//     own.
+//   - A struct that embeds oneOf is a union: the YAML value takes the shape
+//     of exactly one of its fields. The fields' comments are for the reader
+//     of this file: editors show the description of the shape a value
+//     matches over the field's, so the shapes carry none.
+//   - string is any YAML scalar, read as written (`1.10` stays "1.10");
+//     bool is true or false; int is a whole number; a slice is a list; a
+//     map is a mapping with any keys.
+//   - A pointer element (map[string]*Cache) may also be null.
+//   - A named type that is not a struct is inlined; its refine method, when
+//     it has one, adds what its Go shape cannot say (patterns, enums, …).
+//   - The schema tag adds, comma-separated: required; nullable (the field
+//     may be null); nonempty (minLength, minItems or minProperties 1);
+//     const=VALUE; default=JSON (last, as it may hold commas).
+//
+// Comments are the editor's hover text: write them for the person editing a
+// stowage.yaml.
+
+// A Stowage pipeline: cache volumes declared by key, and the steps that mount
+// them. Unknown fields are errors; keys starting with x- are ignored.
+type Document struct {
+	// Schema version; optional, 1 is the only one.
+	Version Version `json:"version"`
+	// The namespace of this project's cache volumes (scope: project). Required.
+	Project Project `json:"project" schema:"required"`
+	// Build args and their defaults: NAME: value, or NAME: {default: value,
+	// description: text}. --build-arg NAME=… overrides; a default may use
+	// earlier args as ${NAME}.
+	Args Args `json:"args" schema:"nullable"`
+	// Cache volumes by local name; the name is only a handle for mounts.
+	Caches Caches `json:"caches" schema:"nullable"`
+	// The build graph, by step name. Required.
+	Steps Steps `json:"steps" schema:"required"`
+	// The step built when no --target is given; the last step when unset.
+	Default string `json:"default" schema:"nonempty"`
+}
+
+// A project name, like hello-go.
+type Project string
+
+func (Project) refine(s *Schema) { s.Pattern = `\S` }
+
+// The schema version: 1.
+type Version int
+
+func (Version) refine(s *Schema) {
+	s.Type = nil
+	s.Enum = []any{1, "1"}
+}
+
+// Build args by name: letters, digits and underscores, not starting with a
+// digit. BuildKit's platform args (TARGETARCH, …) are always defined and
+// cannot be declared.
+type Args map[string]Arg
+
+func (Args) refine(s *Schema) {
+	auto := make([]any, 0, len(platformArgs))
+	for _, name := range platformArgs {
+		auto = append(auto, name)
+	}
+	s.PropertyNames = &Schema{Pattern: argName, Not: &Schema{Enum: auto}}
+}
+
+// Cache volumes by name. A volume with no fields (`gomod:`) has its name as
+// its key.
+type Caches map[string]*Cache
+
+func (Caches) refine(s *Schema) { s.PropertyNames = &Schema{MinLength: ptr(1)} }
+
+// A build arg: its default value, or a mapping with a default and a
+// description.
+type Arg struct {
+	oneOf
+	// No default: the arg is empty unless --build-arg sets it.
+	None Null
+	// The default value; --build-arg NAME=… overrides it.
+	Default string
+	// A default value and a description.
+	Decl ArgDecl
+}
+
+// A build arg with a default and a description.
+type ArgDecl struct {
+	// The default value; --build-arg NAME=… overrides it. May use earlier args
+	// as ${NAME}.
+	Default string `json:"default"`
+	// Shown by --call=outline.
+	Description string `json:"description"`
+}
+
+// A cache volume, found by its key: the same key finds the same cache on any
+// builder, a new key starts a fresh one.
+type Cache struct {
+	// The volume's key: a string, or a list of tokens (strings,
+	// {hash: [GLOB, …]} or {digest: IMAGE}). Default: [NAME], so give a key
+	// to volumes you may rename. A full key, parents included, has at most
+	// 32 tokens.
+	Key Key `json:"key"`
+	// A parent volume: this volume's key is the parent's tokens followed by
+	// its own, in the parent's scope.
+	From string `json:"from"`
+	// Who shares the volume: project (default) shares it between builds of
+	// this project, global between every project on the builder, session
+	// between the steps of one build only. A child volume (from:) has its
+	// parent's scope.
+	Scope Scope `json:"scope"`
+	// How concurrent builds use the volume, as BuildKit's cache mounts:
+	// shared (default), private (a concurrent writer gets its own fresh
+	// volume) or locked (writers wait for each other).
+	Sharing Sharing `json:"sharing"`
+	// A whole number; bumping it moves everyone to a fresh volume.
+	Generation Generation `json:"generation"`
+	// "uid:gid" (numbers, or names from the step's /etc/passwd and
+	// /etc/group) for the volume's root, applied when the volume is created.
+	// With no owner, a step whose user is not root owns the fresh volumes it
+	// mounts.
+	Owner Owner `json:"owner"`
+	// The octal mode of the volume's root, like "0755", applied when the
+	// volume is created.
+	Mode Mode `json:"mode"`
+	// Free text, shown by --call=outline.
+	Description string `json:"description"`
+}
+
+// A cache key: one token, or a list of tokens.
+type Key struct {
+	oneOf
+	// One literal token: key: go-mod is key: [go-mod].
+	Token Literal
+	// The key's tokens, in order: strings, {hash: [GLOB, …]} or
+	// {digest: IMAGE}.
+	Tokens KeyTokens
+}
+
+// The tokens of a cache key, in order.
+type KeyTokens []Token
+
+func (KeyTokens) refine(s *Schema) {
+	s.MinItems = ptr(1)
+	s.MaxItems = ptr(maxKeyTokens)
+}
+
+// A token of a cache key.
+type Token struct {
+	oneOf
+	// A literal token; ${NAME} expands args, like ${TARGETARCH} for a cache per
+	// architecture.
+	Literal Literal
+	// A digest of the build context's files that match the globs.
+	Hash HashToken
+	// The digest BuildKit resolves an image to.
+	Digest DigestToken
+}
+
+// A literal, non-empty key token.
+type Literal string
+
+func (Literal) refine(s *Schema) { s.MinLength = ptr(1) }
+
+// A key token from the build context's files: a digest of every file that
+// matches one of the globs (after .dockerignore). A glob matches the whole
+// relative path; * stays within one directory, ** crosses any number, so
+// **/go.sum is every go.sum. No match is an error.
+type HashToken struct {
+	// The globs, like [go.sum] or ["**/package-lock.json"].
+	Hash Globs `json:"hash" schema:"required"`
+}
+
+// One glob, or a list of globs.
+type Globs struct {
+	oneOf
+	// One glob, like go.sum.
+	Glob Glob
+	// The globs, like [go.mod, go.sum].
+	List []Glob `schema:"nonempty"`
+}
+
+// A glob over the build context's relative paths.
+type Glob string
+
+func (Glob) refine(s *Schema) { s.MinLength = ptr(1) }
+
+// A key token from an image: the digest BuildKit resolves the image to (the
+// index's, for a multi-platform image), so the cache follows the image.
+type DigestToken struct {
+	// An image reference, like debian:bookworm.
+	Digest string `json:"digest" schema:"required,nonempty"`
+}
+
+// Who shares a cache volume.
+type Scope string
+
+func (Scope) refine(s *Schema) {
+	s.Type = nil
+	s.Enum = enum(spec.Scopes)
+	s.Default = string(spec.ScopeProject)
+}
+
+// How concurrent builds use a cache volume.
+type Sharing string
+
+func (Sharing) refine(s *Schema) {
+	s.Type = nil
+	s.Enum = enum(spec.Sharings)
+	s.Default = string(spec.SharingShared)
+}
+
+// A whole number of 0 or more.
+type Generation int
+
+func (Generation) refine(s *Schema) {
+	s.Type = nil
+	s.OneOf = []*Schema{
+		{Type: "integer", Minimum: ptr(0.0)},
+		{Type: "string", Pattern: `^\+?[0-9]+$`},
+	}
+}
+
+// "uid:gid", with numbers or names.
+type Owner string
+
+func (Owner) refine(s *Schema) {
+	s.Type = "string"
+	s.Pattern = interpolated(`^[^:]+:[^:]+$`)
+}
+
+// An octal permission mode, like "0755".
+type Mode string
+
+func (Mode) refine(s *Schema) {
+	s.Type = nil
+	s.OneOf = []*Schema{
+		{Type: "string", Pattern: interpolated(`^(0o)?0*[0-7]{1,4}$`)},
+		// A plain 0755 reads as a number in YAML; its digits count as written.
+		{Type: "integer", Minimum: ptr(0.0), Maximum: ptr(7777.0)},
+	}
+}
+
+// Steps by name. A step name cannot be scratch, context or context:NAME,
+// which from: reads as sources.
+type Steps map[string]Step
+
+func (Steps) refine(s *Schema) {
+	s.MinProperties = ptr(1)
+	s.PropertyNames = &Schema{Not: &Schema{AnyOf: []*Schema{
+		{Enum: []any{"", "scratch", "context"}},
+		{Pattern: "^context:"},
+	}}}
+}
+
+// A step of the build graph: a filesystem that starts from an image, another
+// step, scratch or a context, gets files copied in, and runs commands with
+// mounts.
+type Step struct {
+	// Shown by --call=targets.
+	Description string `json:"description"`
+	// Where the step starts: an image (golang:1.26; untagged means :latest),
+	// another step, scratch, context or context:NAME. A step name wins over
+	// an image of the same name. Required.
+	From Source `json:"from" schema:"required"`
+	// Pins the step's platform, like ${BUILDPLATFORM} for cross-compiling.
+	Platform string `json:"platform"`
+	// Build args of this step, as Dockerfile's ARG in a stage: a list of
+	// top-level or platform args ([GO_VERSION, TARGETARCH]), or a mapping of
+	// names to defaults ({VERSION: dev}). They are in scope for ${NAME} in the
+	// step's fields and in its commands' environment, never in its image
+	// config; --build-arg NAME=… overrides a default.
+	Args StepArgs `json:"args"`
+	// The working directory, an absolute path, as Dockerfile's WORKDIR;
+	// inherited from the image or step it starts from.
+	Workdir AbsPath `json:"workdir"`
+	// Environment variables, as Dockerfile's ENV; inherited from the image or
+	// step it starts from.
+	Env Env `json:"env" schema:"nullable"`
+	// The user commands run as, like "1000" or "app:app", as Dockerfile's
+	// USER.
+	User string `json:"user"`
+	// The command runner, default [/bin/sh, -c].
+	Shell []string `json:"shell" schema:"nonempty,default=[\"/bin/sh\",\"-c\"]"`
+	// The network of the step's commands, as RUN --network: default
+	// (BuildKit's), none (a loopback device only) or host (the host's
+	// network; needs the network.host entitlement).
+	Network Network `json:"network"`
+	// The security mode of the step's commands, as RUN --security: sandbox
+	// (BuildKit's default) or insecure (privileged; needs the
+	// security.insecure entitlement).
+	Security Security `json:"security"`
+	// Files copied into the step before its commands run, like COPY.
+	Copy []Copy `json:"copy" schema:"nullable"`
+	// Mounts for every command of the step. Each needs an absolute path other
+	// than /, unique in its step.
+	Mounts []Mount `json:"mounts" schema:"nullable"`
+	// A command, or a list of commands, each its own cached op, run by shell.
+	Run Run `json:"run"`
+	// The ENTRYPOINT of the step's image.
+	Entrypoint []string `json:"entrypoint"`
+	// The CMD of the step's image.
+	Cmd []string `json:"cmd"`
+	// The ports the step's image exposes, like "8080/tcp".
+	Expose Expose `json:"expose"`
+	// The labels of the step's image.
+	Labels Env `json:"labels" schema:"nullable"`
+}
+
+// A step's build args: a list of names, or a mapping of names to defaults.
+type StepArgs struct {
+	oneOf
+	// No args.
+	None Null
+	// Top-level or platform args the step uses, like [GO_VERSION, TARGETARCH].
+	Names ArgNames
+	// Args by name: a default, a mapping with a default and a description,
+	// or nothing for a top-level or platform arg.
+	Defaults StepArgDefaults
+}
+
+// Names of top-level or platform args, each listed once.
+type ArgNames []ArgName
+
+func (ArgNames) refine(s *Schema) { s.UniqueItems = true }
+
+// The name of a top-level or platform arg.
+type ArgName string
+
+func (ArgName) refine(s *Schema) {
+	s.Type = "string"
+	s.Pattern = argName
+}
+
+// A step's args by name. A name without a value is a top-level or platform
+// arg; BuildKit's platform args take no default.
+type StepArgDefaults map[string]Arg
+
+func (StepArgDefaults) refine(s *Schema) {
+	s.PropertyNames = &Schema{Pattern: argName}
+	for _, name := range platformArgs {
+		s.Properties = append(s.Properties, NamedSchema{Name: name, Schema: &Schema{
+			Description: "BuildKit's automatic platform arg: list it without a default.",
+			OneOf: []*Schema{
+				{Type: "null"},
+				{AllOf: []*Schema{
+					{Ref: "#/definitions/ArgDecl"},
+					{Not: &Schema{Required: []string{"default"}}},
+				}},
+			},
+		}})
+	}
+}
+
+// The network of a step's commands.
+type Network string
+
+func (Network) refine(s *Schema) {
+	s.Type = nil
+	s.Enum = enum(spec.Networks)
+	s.Default = string(spec.NetworkDefault)
+}
+
+// The security mode of a step's commands.
+type Security string
+
+func (Security) refine(s *Schema) {
+	s.Type = nil
+	s.Enum = enum(spec.Securities)
+	s.Default = string(spec.SecuritySandbox)
+}
+
+// Where a filesystem comes from: an image, a step, scratch, context (the
+// main build context) or context:NAME (a named one, --build-context NAME=…).
+type Source string
+
+func (Source) refine(s *Schema) {
+	s.MinLength = ptr(1)
+	s.Not = &Schema{Const: "context:"}
+}
+
+// An absolute path.
+type AbsPath string
+
+func (AbsPath) refine(s *Schema) {
+	s.Type = "string"
+	s.Pattern = interpolated(`^(/|$)`)
+}
+
+// Names and string values.
+type Env map[string]string
+
+// Commands of a step.
+type Run struct {
+	oneOf
+	// One command.
+	Command string
+	// Commands in order, each its own cached op.
+	Commands []Command
+}
+
+// A command, run by the step's shell.
+type Command string
+
+func (Command) refine(s *Schema) { s.Pattern = `\S` }
+
+// Ports of an image.
+type Expose struct {
+	oneOf
+	// One port, like "8080/tcp".
+	Port string
+	// Ports, like ["8080/tcp", "53/udp"].
+	Ports []string
+}
+
+// A copy into a step, like Dockerfile's COPY: a directory's contents land in
+// dest, wildcards expand, a relative dest is under workdir.
+type Copy struct {
+	// Where src is read: a step, an image, context (default) or context:NAME.
+	From Source `json:"from"`
+	// The path to copy; . is the whole context. Required.
+	Src string `json:"src" schema:"required,nonempty"`
+	// Where it lands in the step. Required.
+	Dest string `json:"dest" schema:"required,nonempty"`
+	// The owner of the copied files, "user[:group]" with names or numbers, as
+	// COPY --chown. With link: true, numbers only.
+	Chown Chown `json:"chown"`
+	// The mode of the copied files, octal ("0644") or symbolic ("u+x,go-w"),
+	// as COPY --chmod.
+	Chmod Chmod `json:"chmod"`
+	// Paths not to copy: a pattern or a list of patterns, as in .dockerignore,
+	// as COPY --exclude.
+	Exclude Patterns `json:"exclude"`
+	// Copies into an empty layer merged over the step's filesystem, as COPY
+	// --link.
+	Link bool `json:"link" schema:"default=false"`
+	// Keeps the directories of src under dest, as COPY --parents.
+	Parents bool `json:"parents" schema:"default=false"`
+}
+
+// "user[:group]", with names or numbers.
+type Chown string
+
+func (Chown) refine(s *Schema) { s.Pattern = interpolated(`^[^:\s]+(:[^:\s]*)?$`) }
+
+// An octal mode up to 07777, or a symbolic one as chmod(1) takes it.
+type Chmod string
+
+func (Chmod) refine(s *Schema) {
+	clause := `[ugoa]*([-+=]([ugo]|[rwxXst]*))+`
+	s.Type = nil
+	s.OneOf = []*Schema{
+		{Type: "string", Pattern: interpolated(`^0*[0-7]{1,4}$|^` + clause + `(,` + clause + `)*$`)},
+		// A plain 0644 reads as a number in YAML; its digits count as written.
+		{Type: "integer", Minimum: ptr(0.0), Maximum: ptr(7777.0)},
+	}
+}
+
+// One pattern, or a list of patterns.
+type Patterns struct {
+	oneOf
+	// One pattern, like *.md.
+	Pattern Pattern
+	// Patterns, like ["*.md", "**/testdata"].
+	List []Pattern
+}
+
+// A pattern as in .dockerignore; a leading ! re-includes.
+type Pattern string
+
+func (Pattern) refine(s *Schema) { s.MinLength = ptr(1) }
+
+// A mount: {cache: VOLUME, path: P} for a cache volume, or {type: tmpfs |
+// bind | secret | ssh, …}.
+type Mount struct {
+	oneOf
+	// A cache volume.
+	Cache CacheMount
+	// An empty in-memory filesystem.
+	Tmpfs TmpfsMount
+	// A step's, an image's or a context's files.
+	Bind BindMount
+	// A secret from --secret id=ID,….
+	Secret SecretMount
+	// An SSH agent socket from --ssh ID.
+	SSH SSHMount
+}
+
+// A cache volume mounted into a step.
+type CacheMount struct {
+	// The mount type, cache; optional, as cache: VOLUME makes a cache mount.
+	Type string `json:"type" schema:"const=cache"`
+	// The volume, by its name under caches:. Required.
+	Cache string `json:"cache" schema:"required,nonempty"`
+	// Where the volume appears. Required.
+	Path MountPath `json:"path" schema:"required"`
+	// Mounts the volume read-only.
+	Readonly bool `json:"readonly" schema:"default=false"`
+	// Seeds the volume with a copy of a directory when the volume is created,
+	// never after.
+	Source Seed `json:"source"`
+}
+
+// An empty in-memory filesystem.
+type TmpfsMount struct {
+	// The mount type: tmpfs.
+	Type string `json:"type" schema:"required,const=tmpfs"`
+	// Where the tmpfs appears. Required.
+	Path MountPath `json:"path" schema:"required"`
+	// The size limit, like 64m or 1g; no limit when unset.
+	Size Size `json:"size"`
+	// Mounts the tmpfs read-only.
+	Readonly bool `json:"readonly" schema:"default=false"`
+}
+
+// A read-only view of a step's, an image's or a context's files (writable
+// means writes are discarded).
+type BindMount struct {
+	// The mount type: bind.
+	Type string `json:"type" schema:"required,const=bind"`
+	// Where the files appear. Required.
+	Path MountPath `json:"path" schema:"required"`
+	// Whose files: a step, an image, context (default) or context:NAME.
+	From Source `json:"from"`
+	// The directory or file to mount from it; default /.
+	Src string `json:"src"`
+	// true by default; false makes it writable, with writes discarded.
+	Readonly bool `json:"readonly" schema:"default=true"`
+}
+
+// A secret from --secret id=ID,….
+type SecretMount struct {
+	// The mount type: secret.
+	Type string `json:"type" schema:"required,const=secret"`
+	// The secret's id, as in --secret id=ID; default: the base name of path.
+	ID string `json:"id"`
+	// Where the secret file appears; default /run/secrets/ID, or no file when
+	// env is set.
+	Path MountPath `json:"path"`
+	// Exposes the secret in this environment variable; with no path, it is
+	// not also a file.
+	Env EnvName `json:"env"`
+	// Fails the build when the secret is missing.
+	Required bool `json:"required" schema:"default=false"`
+	// The owner uid of the secret file; default 0.
+	UID NumericID `json:"uid"`
+	// The owner gid of the secret file; default 0.
+	GID NumericID `json:"gid"`
+	// The mode of the secret file, like "0440"; default "0400".
+	Mode Mode `json:"mode"`
+	// Mounts the secret read-only.
+	Readonly bool `json:"readonly" schema:"default=false"`
+}
+
+func (SecretMount) refine(s *Schema) {
+	s.AnyOf = []*Schema{
+		{Required: []string{"id"}, Properties: Named{{Name: "id", Schema: &Schema{MinLength: ptr(1)}}}},
+		{Required: []string{"path"}},
+	}
+	// uid, gid and mode are the file's: not with env and no path.
+	s.Not = &Schema{
+		Required: []string{"env"},
+		Not:      &Schema{Required: []string{"path"}},
+		AnyOf:    []*Schema{{Required: []string{"uid"}}, {Required: []string{"gid"}}, {Required: []string{"mode"}}},
+	}
+}
+
+// An environment variable name: letters, digits and underscores, not
+// starting with a digit.
+type EnvName string
+
+func (EnvName) refine(s *Schema) {
+	s.Type = "string"
+	s.Pattern = interpolated(argName)
+}
+
+// A numeric user or group id.
+type NumericID string
+
+func (NumericID) refine(s *Schema) {
+	s.Type = nil
+	s.OneOf = []*Schema{
+		{Type: "integer", Minimum: ptr(0.0), Maximum: ptr(float64(1<<32 - 1))},
+		{Type: "string", Pattern: interpolated(`^[0-9]+$`)},
+	}
+}
+
+// An SSH agent socket from --ssh ID.
+type SSHMount struct {
+	// The mount type: ssh.
+	Type string `json:"type" schema:"required,const=ssh"`
+	// The agent's id, as in --ssh ID; default: default.
+	ID string `json:"id" schema:"default=\"default\""`
+	// Where the socket appears; BuildKit picks a path when unset (and sets
+	// SSH_AUTH_SOCK).
+	Path MountPath `json:"path"`
+	// Fails the build when the agent is missing.
+	Required bool `json:"required" schema:"default=false"`
+	// The owner uid of the socket; default 0.
+	UID NumericID `json:"uid"`
+	// The owner gid of the socket; default 0.
+	GID NumericID `json:"gid"`
+	// The mode of the socket, like "0660"; default "0600".
+	Mode Mode `json:"mode"`
+	// Mounts the socket read-only.
+	Readonly bool `json:"readonly" schema:"default=false"`
+}
+
+// An absolute path other than /.
+type MountPath string
+
+func (MountPath) refine(s *Schema) {
+	s.Type = "string"
+	s.Pattern = interpolated(`^/`)
+	// Not /, nor a spelling of it like /./ or /.. (path.Clean makes them /).
+	s.Not = &Schema{Pattern: `^(/+\.{0,2})+/*$`}
+}
+
+// A size like 64m or 1g.
+type Size string
+
+func (Size) refine(s *Schema) {
+	s.Type = []string{"string", "number"}
+	s.Pattern = interpolated(`^[0-9]+(\.[0-9]+)* ?[kKmMgGtTpP]?[iI]?[bB]?$`)
+	s.Minimum = ptr(0.0)
+}
+
+// The first contents of a cache volume: {step: S, path: P}, {context: P} or
+// {context: NAME, path: P}.
+type Seed struct {
+	oneOf
+	// A directory of a step.
+	Step StepSeed
+	// A directory of the main build context, or of a named context.
+	Context ContextSeed
+}
+
+// A directory of a step, copied into a fresh volume.
+type StepSeed struct {
+	// The step. Required.
+	Step string `json:"step" schema:"required,nonempty"`
+	// The directory in the step; default /.
+	Path string `json:"path"`
+}
+
+// A directory of a build context, copied into a fresh volume.
+type ContextSeed struct {
+	// With path: the named context (--build-context NAME=…). Without: the
+	// directory in the main build context.
+	Context string `json:"context" schema:"required"`
+	// The directory in the named context; default /.
+	Path string `json:"path"`
+}
+
+// YAML null: the field written with no value.
+type Null struct{}
