@@ -45,55 +45,63 @@ func runArg(v string) buildOpts {
 
 func TestCacheVolumeKeepsWritesAcrossBuilds(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	p := appendProject(t, s, "persist-"+id, "notes", "")
-	first := s.mustBuild(ctx, t, p, runArg("first-"+id))
-	if got := first.file(t, "log"); got != "first-"+id+"\n" {
-		t.Fatalf("first build: log %q", got)
-	}
-	// A new arg value busts the step's cache, so it runs again over the same
-	// volume; --no-cache would have emptied the volume too.
-	second := s.mustBuild(ctx, t, p, runArg("second-"+id))
-	if got, want := second.file(t, "log"), "first-"+id+"\nsecond-"+id+"\n"; got != want {
-		t.Fatalf("second build: log %q, want %q", got, want)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		p := appendProject(t, s, "persist-"+id, "notes", "")
+		first := b.mustBuild(ctx, t, p, runArg("first-"+id))
+		if got := first.file(t, "log"); got != "first-"+id+"\n" {
+			t.Fatalf("first build: log %q", got)
+		}
+		// A new arg value busts the step's cache, so it runs again over the same
+		// volume; --no-cache would have emptied the volume too.
+		second := b.mustBuild(ctx, t, p, runArg("second-"+id))
+		if got, want := second.file(t, "log"), "first-"+id+"\nsecond-"+id+"\n"; got != want {
+			t.Fatalf("second build: log %q, want %q", got, want)
+		}
+	})
 }
 
 func TestProjectsDoNotShareVolumes(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	s.mustBuild(ctx, t, appendProject(t, s, "alpha-"+id, "shared-key", ""), runArg("alpha"))
-	got := s.mustBuild(ctx, t, appendProject(t, s, "beta-"+id, "shared-key", ""), runArg("beta")).file(t, "log")
-	if got != "beta\n" {
-		t.Fatalf("project beta sees %q; project alpha's write leaked into it", got)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		b.mustBuild(ctx, t, appendProject(t, s, "alpha-"+id, "shared-key", ""), runArg("alpha"))
+		got := b.mustBuild(ctx, t, appendProject(t, s, "beta-"+id, "shared-key", ""), runArg("beta")).file(t, "log")
+		if got != "beta\n" {
+			t.Fatalf("project beta sees %q; project alpha's write leaked into it", got)
+		}
+	})
 }
 
 func TestGlobalVolumesAreShared(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	key := "global-" + id
-	s.mustBuild(ctx, t, appendProject(t, s, "alpha-"+id, key, "global"), runArg("alpha"))
-	res := s.mustBuild(ctx, t, appendProject(t, s, "beta-"+id, key, "global"), runArg("beta"))
-	if got := res.file(t, "log"); got != "alpha\nbeta\n" {
-		t.Fatalf("global volume seen by beta: %q, want alpha's and beta's lines\nlog:\n%s", got, res.logs)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		key := "global-" + id
+		b.mustBuild(ctx, t, appendProject(t, s, "alpha-"+id, key, "global"), runArg("alpha"))
+		res := b.mustBuild(ctx, t, appendProject(t, s, "beta-"+id, key, "global"), runArg("beta"))
+		if got := res.file(t, "log"); got != "alpha\nbeta\n" {
+			t.Fatalf("global volume seen by beta: %q, want alpha's and beta's lines\nlog:\n%s", got, res.logs)
+		}
+	})
 }
 
 func TestTenantSeparatesGlobalVolumes(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	key := "tenant-" + id
-	p := appendProject(t, s, "p-"+id, key, "global")
-	s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "acme", "cache-tenant": "acme"}})
-	got := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "globex", "build-arg:STOWAGE_CACHE_TENANT": "globex"}}).file(t, "log")
-	if got != "globex\n" {
-		t.Fatalf("tenant globex sees %q", got)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		key := "tenant-" + id
+		p := appendProject(t, s, "p-"+id, key, "global")
+		b.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "acme", "cache-tenant": "acme"}})
+		got := b.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "globex", "build-arg:STOWAGE_CACHE_TENANT": "globex"}}).file(t, "log")
+		if got != "globex\n" {
+			t.Fatalf("tenant globex sees %q", got)
+		}
+	})
 }
 
 // TestLockedVolumeSerialisesBuilds runs two builds at once that each do a
@@ -192,15 +200,17 @@ steps:
 // (BuildKit leaves cache IDs out of exec cache keys, moby/moby#47693).
 func TestNewKeyRerunsTheStep(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	s.mustBuild(ctx, t, appendProject(t, s, "rekey-"+id, "v1", ""), runArg("a"))
-	// The cached result of the step with RUN=b has log "a\nb".
-	if got := s.mustBuild(ctx, t, appendProject(t, s, "rekey-"+id, "v1", ""), runArg("b")).file(t, "log"); got != "a\nb\n" {
-		t.Fatalf("second build on v1: log %q", got)
-	}
-	res := s.mustBuild(ctx, t, appendProject(t, s, "rekey-"+id, "v2", ""), runArg("b"))
-	if got := res.file(t, "log"); got != "b\n" {
-		t.Fatalf("after the key changed, the log is %q: the step did not run on the new volume\n%s", got, res.logs)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		b.mustBuild(ctx, t, appendProject(t, s, "rekey-"+id, "v1", ""), runArg("a"))
+		// The cached result of the step with RUN=b has log "a\nb".
+		if got := b.mustBuild(ctx, t, appendProject(t, s, "rekey-"+id, "v1", ""), runArg("b")).file(t, "log"); got != "a\nb\n" {
+			t.Fatalf("second build on v1: log %q", got)
+		}
+		res := b.mustBuild(ctx, t, appendProject(t, s, "rekey-"+id, "v2", ""), runArg("b"))
+		if got := res.file(t, "log"); got != "b\n" {
+			t.Fatalf("after the key changed, the log is %q: the step did not run on the new volume\n%s", got, res.logs)
+		}
+	})
 }

@@ -12,22 +12,24 @@ import (
 // the volume it finds still full.
 func TestNoCacheKeepsVolumes(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	p := appendProject(t, s, "nocache-"+nonce(), "notes", "")
-	s.mustBuild(ctx, t, p, runArg("a"))
-	cached := s.mustBuild(ctx, t, p, runArg("a"))
-	if got := cached.file(t, "log"); got != "a\n" {
-		t.Fatalf("without --no-cache the step re-ran: log %q", got)
-	}
-	for _, attrs := range []map[string]string{
-		{"no-cache": ""},     // --no-cache
-		{"no-cache": "work"}, // --no-cache-filter work
-	} {
-		attrs["build-arg:RUN"] = "a"
-		s.mustBuild(ctx, t, p, buildOpts{attrs: attrs})
-	}
-	res := s.mustBuild(ctx, t, p, runArg("b"))
-	if got := res.file(t, "log"); got != "a\na\na\nb\n" {
-		t.Fatalf("log %q: want the step re-run by each --no-cache build and the volume kept", got)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		p := appendProject(t, s, "nocache-"+nonce(), "notes", "")
+		b.mustBuild(ctx, t, p, runArg("a"))
+		cached := b.mustBuild(ctx, t, p, runArg("a"))
+		if got := cached.file(t, "log"); got != "a\n" {
+			t.Fatalf("without --no-cache the step re-ran: log %q", got)
+		}
+		for _, attrs := range []map[string]string{
+			{"no-cache": ""},     // --no-cache
+			{"no-cache": "work"}, // --no-cache-filter work
+		} {
+			attrs["build-arg:RUN"] = "a"
+			b.mustBuild(ctx, t, p, buildOpts{attrs: attrs})
+		}
+		res := b.mustBuild(ctx, t, p, runArg("b"))
+		if got := res.file(t, "log"); got != "a\na\na\nb\n" {
+			t.Fatalf("log %q: want the step re-run by each --no-cache build and the volume kept", got)
+		}
+	})
 }

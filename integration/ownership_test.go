@@ -22,7 +22,8 @@ func ownershipProject(t *testing.T, s *stack, tmpl string, files map[string]stri
 // private mount points do not reach the step's filesystem.
 func TestOwnerAndMode(t *testing.T) {
 	s := needStack(t)
-	p := ownershipProject(t, s, `project: owner-ID
+	viaBoth(t, s, func(t *testing.T, b via) {
+		p := ownershipProject(t, s, `project: owner-ID
 caches:
   num: {key: num, owner: "1000:1000", mode: "0750"}
   named: {key: named, owner: "app:app"}
@@ -39,19 +40,20 @@ steps:
     from: scratch
     copy: [{from: check, src: /out, dest: /}]
 `, nil)
-	res := s.mustBuild(context.Background(), t, p, buildOpts{})
-	if got := strings.TrimSpace(res.file(t, "num")); got != "1000 1000 750" {
-		t.Errorf("owner 1000:1000 mode 0750: stat says %q\n%s", got, res.logs)
-	}
-	if got := strings.TrimSpace(res.file(t, "named")); got != "1000 1000" {
-		t.Errorf("owner app:app: stat says %q", got)
-	}
-	if got := strings.TrimSpace(res.file(t, "stub")); got != "clean" {
-		t.Errorf("the init exec's mount points are left in the step's rootfs")
-	}
-	if !strings.Contains(res.logs, "[check] init cache volumes num named") {
-		t.Errorf("no init vertex in the progress:\n%s", res.logs)
-	}
+		res := b.mustBuild(context.Background(), t, p, buildOpts{})
+		if got := strings.TrimSpace(res.file(t, "num")); got != "1000 1000 750" {
+			t.Errorf("owner 1000:1000 mode 0750: stat says %q\n%s", got, res.logs)
+		}
+		if got := strings.TrimSpace(res.file(t, "named")); got != "1000 1000" {
+			t.Errorf("owner app:app: stat says %q", got)
+		}
+		if got := strings.TrimSpace(res.file(t, "stub")); got != "clean" {
+			t.Errorf("the init exec's mount points are left in the step's rootfs")
+		}
+		if !strings.Contains(res.logs, "[check] init cache volumes num named") {
+			t.Errorf("no init vertex in the progress:\n%s", res.logs)
+		}
+	})
 }
 
 // TestNonRootUserWritesFreshVolume: a step running as a non-root user owns
@@ -107,26 +109,28 @@ steps:
 // after, even when the seed changes; a new key gets the new seed.
 func TestSeedOnlyWhenCreated(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	p := ownershipProject(t, s, seedSpec, nil)
-	args := func(seed, key, bust string) buildOpts {
-		return buildOpts{attrs: map[string]string{"build-arg:SEED": seed, "build-arg:KEY": key, "build-arg:BUST": bust}}
-	}
-	first := s.mustBuild(ctx, t, p, args("v1", "k1", "one"))
-	if got := first.file(t, "seed"); got != "v1\n" {
-		t.Fatalf("first build: seed %q, want v1", got)
-	}
-	second := s.mustBuild(ctx, t, p, args("v2", "k1", "two"))
-	if got := second.file(t, "seed"); got != "v1\n" {
-		t.Errorf("changing the seed reseeded (or emptied) the volume: seed %q, want v1", got)
-	}
-	if got := second.file(t, "runs"); got != "one\ntwo\n" {
-		t.Errorf("the volume lost what the first build wrote: runs %q", got)
-	}
-	other := s.mustBuild(ctx, t, p, args("v2", "k2", "three"))
-	if got := other.file(t, "seed"); got != "v2\n" {
-		t.Errorf("a new key with seed v2: seed %q", got)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		p := ownershipProject(t, s, seedSpec, nil)
+		args := func(seed, key, bust string) buildOpts {
+			return buildOpts{attrs: map[string]string{"build-arg:SEED": seed, "build-arg:KEY": key, "build-arg:BUST": bust}}
+		}
+		first := b.mustBuild(ctx, t, p, args("v1", "k1", "one"))
+		if got := first.file(t, "seed"); got != "v1\n" {
+			t.Fatalf("first build: seed %q, want v1", got)
+		}
+		second := b.mustBuild(ctx, t, p, args("v2", "k1", "two"))
+		if got := second.file(t, "seed"); got != "v1\n" {
+			t.Errorf("changing the seed reseeded (or emptied) the volume: seed %q, want v1", got)
+		}
+		if got := second.file(t, "runs"); got != "one\ntwo\n" {
+			t.Errorf("the volume lost what the first build wrote: runs %q", got)
+		}
+		other := b.mustBuild(ctx, t, p, args("v2", "k2", "three"))
+		if got := other.file(t, "seed"); got != "v2\n" {
+			t.Errorf("a new key with seed v2: seed %q", got)
+		}
+	})
 }
 
 // TestSeedFromMainContext seeds a volume from a directory of the build

@@ -80,15 +80,17 @@ steps:
 // cache-namespace option share their project-scoped volumes (team caches).
 func TestCacheNamespaceSharesAcrossProjects(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	team := "team-" + id
-	// One through --opt, one through the build arg buildx users have.
-	a := buildOpts{attrs: map[string]string{"build-arg:RUN": "alpha", "cache-namespace": team}}
-	b := buildOpts{attrs: map[string]string{"build-arg:RUN": "beta", "build-arg:STOWAGE_CACHE_NAMESPACE": team}}
-	s.mustBuild(ctx, t, appendProject(t, s, "alpha-"+id, "team-key", ""), a)
-	got := s.mustBuild(ctx, t, appendProject(t, s, "beta-"+id, "team-key", ""), b).file(t, "log")
-	if got != "alpha\nbeta\n" {
-		t.Fatalf("beta in the same cache-namespace sees %q, want alpha's and beta's lines", got)
-	}
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		team := "team-" + id
+		// One through --opt, one through the build arg buildx users have.
+		alpha := buildOpts{attrs: map[string]string{"build-arg:RUN": "alpha", "cache-namespace": team}}
+		beta := buildOpts{attrs: map[string]string{"build-arg:RUN": "beta", "build-arg:STOWAGE_CACHE_NAMESPACE": team}}
+		b.mustBuild(ctx, t, appendProject(t, s, "alpha-"+id, "team-key", ""), alpha)
+		got := b.mustBuild(ctx, t, appendProject(t, s, "beta-"+id, "team-key", ""), beta).file(t, "log")
+		if got != "alpha\nbeta\n" {
+			t.Fatalf("beta in the same cache-namespace sees %q, want alpha's and beta's lines", got)
+		}
+	})
 }

@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"text/template"
@@ -107,6 +109,10 @@ func mapsWith(m map[string]string, k, v string) map[string]string {
 type buildOpts struct {
 	attrs  map[string]string // frontend attrs: build-arg:X, target, platform, cache-tenant…
 	export client.ExportEntry
+	// buildx builds through `docker buildx build` and the frontend image
+	// (named by the BUILDKIT_SYNTAX build arg), as a user does, rather than
+	// in this process; attrs become the flags a user would pass.
+	buildx bool
 }
 
 // result is what a build left behind.
@@ -129,6 +135,9 @@ func (r *result) file(t *testing.T, name string) string {
 // result to a local directory unless opts say otherwise.
 func (s *stack) build(ctx context.Context, t *testing.T, p *project, opts buildOpts) (*result, error) {
 	t.Helper()
+	if opts.buildx {
+		return s.buildxBuild(t, p, opts)
+	}
 	c, err := client.New(ctx, s.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -262,4 +271,65 @@ func (s *stack) buildx(t *testing.T, dir string, args ...string) string {
 		t.Fatalf("docker %s: %v\n%s", strings.Join(cmd, " "), err, log)
 	}
 	return log
+}
+
+// buildxBuild is build through `docker buildx build`. The cache options have
+// no buildx flag and go as their build args, as a buildx user passes them.
+func (s *stack) buildxBuild(t *testing.T, p *project, opts buildOpts) (*result, error) {
+	t.Helper()
+	if opts.export.Type != "" {
+		t.Fatal("buildxBuild exports to a local directory only")
+	}
+	res := &result{out: t.TempDir()}
+	args := []string{"buildx", "build", "--builder", s.builder, "--progress=plain", "-f", "stowage.yaml",
+		"--build-arg", "BUILDKIT_SYNTAX=" + s.frontend, "--output", "type=local,dest=" + res.out}
+	byOpt := map[string]string{"cache-tenant": "STOWAGE_CACHE_TENANT", "cache-namespace": "STOWAGE_CACHE_NAMESPACE", "cache-reset": "STOWAGE_CACHE_RESET"}
+	for _, k := range slices.Sorted(maps.Keys(opts.attrs)) {
+		v := opts.attrs[k]
+		switch {
+		case strings.HasPrefix(k, "build-arg:"):
+			args = append(args, "--build-arg", strings.TrimPrefix(k, "build-arg:")+"="+v)
+		case byOpt[k] != "":
+			args = append(args, "--build-arg", byOpt[k]+"="+v)
+		case k == "no-cache" && v == "":
+			args = append(args, "--no-cache")
+		case k == "no-cache":
+			args = append(args, "--no-cache-filter", v)
+		case k == "target" || k == "platform":
+			args = append(args, "--"+k, v)
+		default:
+			t.Fatalf("no buildx flag for frontend attr %s", k)
+		}
+	}
+	log, err := run(t, p.dir, "docker", append(args, ".")...)
+	res.logs = log
+	if err != nil {
+		return res, fmt.Errorf("docker buildx build: %w\n%s", err, log)
+	}
+	return res, nil
+}
+
+// via builds in process or through buildx.
+type via struct {
+	s      *stack
+	buildx bool
+}
+
+func (v via) build(ctx context.Context, t *testing.T, p *project, opts buildOpts) (*result, error) {
+	t.Helper()
+	opts.buildx = v.buildx
+	return v.s.build(ctx, t, p, opts)
+}
+
+func (v via) mustBuild(ctx context.Context, t *testing.T, p *project, opts buildOpts) *result {
+	t.Helper()
+	opts.buildx = v.buildx
+	return v.s.mustBuild(ctx, t, p, opts)
+}
+
+// viaBoth runs f once with builds in this process and once with builds
+// through `docker buildx build` and the frontend image, as users run them.
+func viaBoth(t *testing.T, s *stack, f func(t *testing.T, b via)) {
+	t.Run("gateway", func(t *testing.T) { f(t, via{s: s}) })
+	t.Run("buildx", func(t *testing.T) { f(t, via{s: s, buildx: true}) })
 }

@@ -16,21 +16,23 @@ import (
 // the same file share the volume; a changed file gives a fresh, empty one.
 func TestHashTokenFollowsLockFile(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	id := nonce()
-	p := appendProject(t, s, "hash-"+id, "[npm, {hash: [package-lock.json]}]", "")
-	lock := filepath.Join(p.dir, "package-lock.json")
-	writeFile(t, lock, `{"lockfileVersion": 3, "v": "`+id+`"}`)
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		id := nonce()
+		p := appendProject(t, s, "hash-"+id, "[npm, {hash: [package-lock.json]}]", "")
+		lock := filepath.Join(p.dir, "package-lock.json")
+		writeFile(t, lock, `{"lockfileVersion": 3, "v": "`+id+`"}`)
 
-	s.mustBuild(ctx, t, p, runArg("a"))
-	if got := s.mustBuild(ctx, t, p, runArg("b")).file(t, "log"); got != "a\nb\n" {
-		t.Fatalf("same lock file: log %q, want the volume shared", got)
-	}
-	writeFile(t, lock, `{"lockfileVersion": 3, "v": "`+id+`-2"}`)
-	res := s.mustBuild(ctx, t, p, runArg("c"))
-	if got := res.file(t, "log"); got != "c\n" {
-		t.Fatalf("changed lock file: log %q, want a fresh volume\n%s", got, res.logs)
-	}
+		b.mustBuild(ctx, t, p, runArg("a"))
+		if got := b.mustBuild(ctx, t, p, runArg("b")).file(t, "log"); got != "a\nb\n" {
+			t.Fatalf("same lock file: log %q, want the volume shared", got)
+		}
+		writeFile(t, lock, `{"lockfileVersion": 3, "v": "`+id+`-2"}`)
+		res := b.mustBuild(ctx, t, p, runArg("c"))
+		if got := res.file(t, "log"); got != "c\n" {
+			t.Fatalf("changed lock file: log %q, want a fresh volume\n%s", got, res.logs)
+		}
+	})
 }
 
 // digestSpec keys a volume on the local busybox image's digest and exports
@@ -54,23 +56,25 @@ steps:
 // registry reports for the image.
 func TestDigestTokenIsTheRegistryDigest(t *testing.T) {
 	s := needStack(t)
-	ctx := context.Background()
-	project := "digest-" + nonce()
-	p := newProject(t, s, strings.ReplaceAll(digestSpec, "[[.Project]]", project), nil)
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		project := "digest-" + nonce()
+		p := newProject(t, s, strings.ReplaceAll(digestSpec, "[[.Project]]", project), nil)
 
-	s.mustBuild(ctx, t, p, runArg("a"))
-	res := s.mustBuild(ctx, t, p, runArg("b"))
-	if got := res.file(t, "log"); got != "a\nb\n" {
-		t.Fatalf("log %q, want the volume shared across builds", got)
-	}
-	dgst := registryDigest(t, s.busybox)
-	want, err := cacheid.ID(cacheid.Input{Scope: "project", Namespace: project, Tokens: []string{"base", dgst}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := strings.TrimSpace(res.file(t, "ids")); got != "/cache="+want {
-		t.Errorf("STOWAGE_CACHE_IDS = %q, want /cache=%s (the registry's digest %s)", got, want, dgst)
-	}
+		b.mustBuild(ctx, t, p, runArg("a"))
+		res := b.mustBuild(ctx, t, p, runArg("b"))
+		if got := res.file(t, "log"); got != "a\nb\n" {
+			t.Fatalf("log %q, want the volume shared across builds", got)
+		}
+		dgst := registryDigest(t, s.busybox)
+		want, err := cacheid.ID(cacheid.Input{Scope: "project", Namespace: project, Tokens: []string{"base", dgst}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(res.file(t, "ids")); got != "/cache="+want {
+			t.Errorf("STOWAGE_CACHE_IDS = %q, want /cache=%s (the registry's digest %s)", got, want, dgst)
+		}
+	})
 }
 
 // TestHashTokenWithoutMatchFails: a glob that matches nothing fails the
