@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // The examples name public images (busybox:1.37, golang:1.26); the tests
@@ -84,12 +82,7 @@ func TestExampleMultistage(t *testing.T) {
 		"--build-arg", "GREETING=hi", "--output", "type=oci,tar=false,dest=" + layout}, s.exampleContexts()...)
 	s.buildx(t, dir, append(args, dir)...)
 
-	var idx ocispecs.Index
-	mustJSON(t, []byte(readFile(t, filepath.Join(layout, "index.json"))), &idx)
-	var mfst ocispecs.Manifest
-	mustJSON(t, []byte(readFile(t, filepath.Join(layout, blobPath(idx.Manifests[0].Digest.String())))), &mfst)
-	var img ocispecs.Image
-	mustJSON(t, []byte(readFile(t, filepath.Join(layout, blobPath(mfst.Config.Digest.String())))), &img)
+	_, _, img := ociSingle(t, layout)
 	if c := img.Config; c.User != "app" || c.WorkingDir != "/home/app" || strings.Join(c.Entrypoint, " ") != "/usr/local/bin/greet" ||
 		c.Labels["org.opencontainers.image.title"] != "greet" {
 		t.Errorf("image config: user %q, workdir %q, entrypoint %q, labels %v", c.User, c.WorkingDir, c.Entrypoint, c.Labels)

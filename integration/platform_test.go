@@ -1,10 +1,6 @@
 package integration
 
 import (
-	"archive/tar"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -105,32 +101,5 @@ func TestMultiPlatformImageIndex(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(got, nativePlatforms) {
 		t.Errorf("the image index lists %v, want %v", got, nativePlatforms)
-	}
-}
-
-// readTar reads every regular file of a tarball by name.
-func readTar(t *testing.T, path string) map[string][]byte {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	out := map[string][]byte{}
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		if out[h.Name], err = io.ReadAll(tr); err != nil {
-			t.Fatal(err)
-		}
 	}
 }

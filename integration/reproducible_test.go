@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -24,20 +25,15 @@ func TestLabelsAndSourceDateEpoch(t *testing.T) {
 	s := needStack(t)
 	p := ownershipProject(t, s, reproSpec, nil)
 	const epoch = 1700000000
-	build := func(extra ...string) (ocispecs.Descriptor, ocispecs.Image) {
+	build := func(extra ...string) (ocispecs.Descriptor, dockerspec.DockerOCIImage) {
 		t.Helper()
 		layout := filepath.Join(t.TempDir(), "layout")
 		args := append([]string{"-f", "stowage.yaml", "--label", "overridden=cli", "--label", "from.cli=yes",
 			"--build-arg", "SOURCE_DATE_EPOCH=1700000000",
 			"--output", "type=oci,tar=false,rewrite-timestamp=true,dest=" + layout}, extra...)
 		s.buildx(t, p.dir, append(args, ".")...)
-		var idx ocispecs.Index
-		mustJSON(t, []byte(readFile(t, filepath.Join(layout, "index.json"))), &idx)
-		var mfst ocispecs.Manifest
-		mustJSON(t, []byte(readFile(t, filepath.Join(layout, blobPath(idx.Manifests[0].Digest.String())))), &mfst)
-		var img ocispecs.Image
-		mustJSON(t, []byte(readFile(t, filepath.Join(layout, blobPath(mfst.Config.Digest.String())))), &img)
-		return idx.Manifests[0], img
+		desc, _, img := ociSingle(t, layout)
+		return desc, img
 	}
 	first, img := build("--provenance=false")
 	want := map[string]string{"from.spec": "yes", "overridden": "cli", "from.cli": "yes"}

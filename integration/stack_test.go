@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -210,27 +211,15 @@ func run(t *testing.T, dir string, name string, args ...string) (string, error) 
 // ociImage reads the image config out of an OCI layout tarball.
 func ociImage(t *testing.T, tarball string) dockerspec.DockerOCIImage {
 	t.Helper()
-	blobs := map[string][]byte{}
-	f, err := os.Open(tarball)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	tr := tar.NewReader(f)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		dt, err := io.ReadAll(tr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		blobs[h.Name] = dt
-	}
+	_, _, img := ociSingle(t, tarball)
+	return img
+}
+
+// ociSingle reads the single image of an OCI layout (a tarball or a
+// directory): its descriptor in index.json, its manifest and its config.
+func ociSingle(t *testing.T, layout string) (ocispecs.Descriptor, ocispecs.Manifest, dockerspec.DockerOCIImage) {
+	t.Helper()
+	blobs := ociBlobs(t, layout)
 	var idx ocispecs.Index
 	mustJSON(t, blobs["index.json"], &idx)
 	if len(idx.Manifests) != 1 {
@@ -240,7 +229,63 @@ func ociImage(t *testing.T, tarball string) dockerspec.DockerOCIImage {
 	mustJSON(t, blobs[blobPath(idx.Manifests[0].Digest.String())], &mfst)
 	var img dockerspec.DockerOCIImage
 	mustJSON(t, blobs[blobPath(mfst.Config.Digest.String())], &img)
-	return img
+	return idx.Manifests[0], mfst, img
+}
+
+// ociBlobs reads every file of an OCI layout, a tarball or a directory, by
+// its slash-separated path.
+func ociBlobs(t *testing.T, layout string) map[string][]byte {
+	t.Helper()
+	st, err := os.Stat(layout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.IsDir() {
+		return readTar(t, layout)
+	}
+	out := map[string][]byte{}
+	err = filepath.WalkDir(layout, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		rel, err := filepath.Rel(layout, path)
+		if err != nil {
+			return err
+		}
+		out[filepath.ToSlash(rel)], err = os.ReadFile(path)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// readTar reads every regular file of a tarball by name.
+func readTar(t *testing.T, path string) map[string][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	out := map[string][]byte{}
+	tr := tar.NewReader(f)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if out[h.Name], err = io.ReadAll(tr); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func blobPath(dgst string) string {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/subrequests/outline"
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // TestNetworkNone: a step with network: none cannot reach the registry on
@@ -184,8 +184,7 @@ steps:
 		}
 	}
 	// A linked copy's layer does not depend on what is below it: on a new
-	// base, the image gets the same layer blob, where the copy before it is
-	// a new layer.
+	// base, the image gets the same layer blob.
 	layers := func(bust string) []string {
 		tarball := filepath.Join(t.TempDir(), "files.tar")
 		s.mustBuild(context.Background(), t, p, buildOpts{
@@ -203,22 +202,17 @@ steps:
 	if one[n-2] != two[n-2] {
 		t.Errorf("the linked copy's layer changed with the base: %s, then %s", one[n-2], two[n-2])
 	}
-	if one[n-3] == two[n-3] {
-		t.Errorf("the copy before the linked one kept its layer on a new base (%s): the test proves nothing", one[n-3])
+	// The base's own layer must differ, or the check above proves nothing.
+	// (Whether a plain copy's layer changes too depends on timestamps.)
+	if slices.Equal(one[:n-2], two[:n-2]) {
+		t.Errorf("the two bases gave the same layers below the linked copy: the test proves nothing")
 	}
 }
 
 // ociLayers lists the layer digests of the single image in an OCI tarball.
 func ociLayers(t *testing.T, tarball string) []string {
 	t.Helper()
-	blobs := readTar(t, tarball)
-	var idx ocispecs.Index
-	mustJSON(t, blobs["index.json"], &idx)
-	if len(idx.Manifests) != 1 {
-		t.Fatalf("index has %d manifests", len(idx.Manifests))
-	}
-	var mfst ocispecs.Manifest
-	mustJSON(t, blobs[blobPath(idx.Manifests[0].Digest.String())], &mfst)
+	_, mfst, _ := ociSingle(t, tarball)
 	out := make([]string, len(mfst.Layers))
 	for i, l := range mfst.Layers {
 		out[i] = l.Digest.String()
