@@ -3,11 +3,14 @@ package integration
 import (
 	"context"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moby/buildkit/client"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 )
 
 // appendSpec appends RUN to a volume and exports the volume's log. The
@@ -164,14 +167,24 @@ steps:
     cmd: [echo hello]
     expose: ["8080/tcp"]
     labels: {org.opencontainers.image.title: config-test}
+    volumes: [/data]
+    stopsignal: SIGQUIT
+    healthcheck: {test: "wget -q -O- localhost:8080", interval: 30s, start-period: 5s, retries: 3}
     run: touch made
+  quiet:
+    from: app
+    healthcheck: none
 `, nil)
-	tarball := filepath.Join(t.TempDir(), "image.tar")
-	res, err := s.build(context.Background(), t, p, buildOpts{export: client.ExportEntry{Type: client.ExporterOCI, Output: fileOutput(tarball)}})
-	if err != nil {
-		t.Fatalf("%v\n%s", err, res.logs)
+	image := func(target string) dockerspec.DockerOCIImage {
+		tarball := filepath.Join(t.TempDir(), "image.tar")
+		res, err := s.build(context.Background(), t, p, buildOpts{attrs: map[string]string{"target": target},
+			export: client.ExportEntry{Type: client.ExporterOCI, Output: fileOutput(tarball)}})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, res.logs)
+		}
+		return ociImage(t, tarball)
 	}
-	img := ociImage(t, tarball)
+	img := image("app")
 	cfg := img.Config
 	checks := []struct {
 		what      string
@@ -192,6 +205,18 @@ steps:
 	}
 	if _, ok := cfg.ExposedPorts["8080/tcp"]; !ok {
 		t.Errorf("exposed ports %v lack 8080/tcp", cfg.ExposedPorts)
+	}
+	if _, ok := cfg.Volumes["/data"]; !ok || cfg.StopSignal != "SIGQUIT" {
+		t.Errorf("volumes %v, stop signal %q; want /data and SIGQUIT", cfg.Volumes, cfg.StopSignal)
+	}
+	want := dockerspec.HealthcheckConfig{Test: []string{"CMD-SHELL", "wget -q -O- localhost:8080"}, Interval: 30 * time.Second, StartPeriod: 5 * time.Second, Retries: 3}
+	if h := cfg.Healthcheck; h == nil || !reflect.DeepEqual(*h, want) {
+		t.Errorf("healthcheck %+v, want %+v", h, want)
+	}
+	// A step built on app inherits its config and can switch the check off.
+	quiet := image("quiet").Config
+	if _, ok := quiet.Volumes["/data"]; !ok || quiet.StopSignal != "SIGQUIT" || quiet.Healthcheck == nil || strings.Join(quiet.Healthcheck.Test, " ") != "NONE" {
+		t.Errorf("quiet: volumes %v, stop signal %q, healthcheck %+v; want app's, with test NONE", quiet.Volumes, quiet.StopSignal, quiet.Healthcheck)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -152,6 +153,7 @@ func cloneImage(img dockerspec.DockerOCIImage) dockerspec.DockerOCIImage {
 		}
 		img.Config.ExposedPorts = ports
 	}
+	img.Config.Volumes = maps.Clone(img.Config.Volumes)
 	return img
 }
 
@@ -191,7 +193,25 @@ func applyConfig(img *dockerspec.DockerOCIImage, st *spec.Step) {
 		}
 		img.Config.Labels[kv.Key] = kv.Value
 	}
-	if len(st.Env)+len(st.Expose)+len(st.Labels) > 0 || st.Workdir != "" || st.User != "" || st.Entrypoint != nil || st.Cmd != nil {
+	for _, v := range st.Volumes {
+		if img.Config.Volumes == nil {
+			img.Config.Volumes = map[string]struct{}{}
+		}
+		img.Config.Volumes[v] = struct{}{}
+	}
+	if st.StopSignal != "" {
+		img.Config.StopSignal = st.StopSignal
+	}
+	if h := st.Healthcheck; h != nil {
+		hc := &dockerspec.HealthcheckConfig{Test: []string{"NONE"}}
+		if !h.None {
+			hc = &dockerspec.HealthcheckConfig{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout,
+				StartPeriod: h.StartPeriod, StartInterval: h.StartInterval, Retries: h.Retries}
+		}
+		img.Config.Healthcheck = hc
+	}
+	if len(st.Env)+len(st.Expose)+len(st.Labels)+len(st.Volumes) > 0 || st.Workdir != "" || st.User != "" ||
+		st.Entrypoint != nil || st.Cmd != nil || st.StopSignal != "" || st.Healthcheck != nil {
 		addHistory(img, "stowage step "+st.Name+" config", true)
 	}
 }

@@ -88,13 +88,16 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 					d.add(rangeOf(v), path, "write a list like [/bin/bash, -c]", "the shell is empty")
 				}
 			},
-			"copy":       func(v *yaml.Node, path string) { st.Copy = d.copies(v, path) },
-			"mounts":     func(v *yaml.Node, path string) { st.Mounts = d.mounts(v, path) },
-			"run":        func(v *yaml.Node, path string) { st.Run = d.commands(v, path) },
-			"entrypoint": func(v *yaml.Node, path string) { st.Entrypoint = d.strs(v, path, "a string", false) },
-			"cmd":        func(v *yaml.Node, path string) { st.Cmd = d.strs(v, path, "a string", false) },
-			"expose":     func(v *yaml.Node, path string) { st.Expose = d.strs(v, path, `a port like "8080/tcp"`, true) },
-			"labels":     func(v *yaml.Node, path string) { st.Labels = d.keyValues(v, path) },
+			"copy":        func(v *yaml.Node, path string) { st.Copy = d.copies(v, path) },
+			"mounts":      func(v *yaml.Node, path string) { st.Mounts = d.mounts(v, path) },
+			"run":         func(v *yaml.Node, path string) { st.Run = d.commands(v, path) },
+			"entrypoint":  func(v *yaml.Node, path string) { st.Entrypoint = d.strs(v, path, "a string", false) },
+			"cmd":         func(v *yaml.Node, path string) { st.Cmd = d.strs(v, path, "a string", false) },
+			"expose":      func(v *yaml.Node, path string) { st.Expose = d.strs(v, path, `a port like "8080/tcp"`, true) },
+			"labels":      func(v *yaml.Node, path string) { st.Labels = d.keyValues(v, path) },
+			"volumes":     func(v *yaml.Node, path string) { st.Volumes = d.volumes(v, path) },
+			"stopsignal":  func(v *yaml.Node, path string) { st.StopSignal = d.stopSignal(v, path) },
+			"healthcheck": func(v *yaml.Node, path string) { st.Healthcheck = d.healthcheck(v, path) },
 		})
 		d.vars.m = outer
 		if !hasFrom {

@@ -190,7 +190,12 @@ type Step struct {
 	Cmd        []string
 	Expose     []string
 	Labels     []KeyValue
-	Range      Range
+	// Volumes, StopSignal and Healthcheck are VOLUME, STOPSIGNAL and
+	// HEALTHCHECK; a nil Healthcheck inherits the base image's.
+	Volumes     []string
+	StopSignal  string
+	Healthcheck *Healthcheck
+	Range       Range
 	// FromRange locates the from: value, for errors about the base image.
 	FromRange Range
 	// ranges locates individual fields, for errors.

@@ -311,6 +311,77 @@ type Step struct {
 	Expose Expose `json:"expose"`
 	// The labels of the step's image.
 	Labels Env `json:"labels" schema:"nullable"`
+	// Paths the step's image declares as volumes, as Dockerfile's VOLUME.
+	Volumes Volumes `json:"volumes"`
+	// The signal that stops a container of the step's image, as STOPSIGNAL:
+	// SIGTERM, SIGQUIT, 15, …
+	StopSignal StopSignal `json:"stopsignal"`
+	// How a runtime checks a container of the step's image is healthy, as
+	// HEALTHCHECK; none disables the base image's.
+	Healthcheck Healthcheck `json:"healthcheck"`
+}
+
+// Volume paths of an image.
+type Volumes struct {
+	oneOf
+	// One path, like /data.
+	Path AbsPath
+	// Paths, like [/data, /logs].
+	Paths []AbsPath
+}
+
+// A signal name or number.
+type StopSignal string
+
+func (StopSignal) refine(s *Schema) {
+	s.Pattern = interpolated(`^([0-9]+|(SIG)?[A-Z][A-Z0-9]*([+-][0-9]+)?)$`)
+}
+
+// A healthcheck, or none.
+type Healthcheck struct {
+	oneOf
+	// Disables the base image's healthcheck (HEALTHCHECK NONE).
+	None HealthcheckNone
+	// A check.
+	Check HealthcheckCheck
+}
+
+// none.
+type HealthcheckNone string
+
+func (HealthcheckNone) refine(s *Schema) { s.Enum = []any{"none"} }
+
+// A healthcheck, as Dockerfile's HEALTHCHECK and its flags.
+type HealthcheckCheck struct {
+	// The check: a string runs in the image's shell (CMD-SHELL), a list runs
+	// directly (CMD). Required.
+	Test HealthcheckTest `json:"test" schema:"required"`
+	// Time between checks, like 30s; 0 or unset: the runtime's default.
+	Interval Duration `json:"interval"`
+	// Time a check may take before it counts as failed.
+	Timeout Duration `json:"timeout"`
+	// Time the container has to start before failures count.
+	StartPeriod Duration `json:"start-period"`
+	// Time between checks during the start period.
+	StartInterval Duration `json:"start-interval"`
+	// Consecutive failures before the container is unhealthy.
+	Retries int `json:"retries"`
+}
+
+// A healthcheck command.
+type HealthcheckTest struct {
+	oneOf
+	// A command for the image's shell.
+	Shell Command
+	// A program and its arguments.
+	Exec []string
+}
+
+// A Go duration like 30s, 1m30s or 500ms.
+type Duration string
+
+func (Duration) refine(s *Schema) {
+	s.Pattern = interpolated(`^(0|([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+)$`)
 }
 
 // A step's build args: a list of names, or a mapping of names to defaults.

@@ -112,6 +112,7 @@ var sites = []site{
 	{"a step arg", "project: p\nsteps: {s: {from: scratch, args: {A: {default: a, %s}}}}\n", []string{"ArgDecl"}},
 	{"a step", "project: p\nsteps: {s: {from: scratch, %s}}\n", []string{"Step"}},
 	{"a copy", "project: p\nsteps: {s: {from: scratch, copy: [{src: a, dest: b, %s}]}}\n", []string{"Copy"}},
+	{"a healthcheck", "project: p\nsteps: {s: {from: scratch, healthcheck: {test: true, %s}}}\n", []string{"HealthcheckCheck"}},
 	{"a mount", "project: p\nsteps: {s: {from: scratch, mounts: [{type: tmpfs, path: /t, %s}]}}\n",
 		[]string{"CacheMount", "TmpfsMount", "BindMount", "SecretMount", "SSHMount"}},
 	{"a cache source", "project: p\ncaches: {c: }\nsteps: {w: {from: scratch}, s: {from: scratch, mounts: [{cache: c, path: /c, source: {step: w, %s}}]}}\n",
