@@ -34,6 +34,9 @@ type stack struct {
 	frontend string // the frontend image, e.g. 127.0.0.1:5000/stowage:dev
 	busybox  string
 	golang   string
+	node     string // node:20, made from the host's node
+	python   string // python:3.11, made from Debian's python3.11
+	debian   string // debian:bookworm, made by debootstrap
 	buildctl string
 	builder  string // docker buildx builder name
 }
@@ -50,6 +53,9 @@ func needStack(t *testing.T) *stack {
 		frontend: os.Getenv("STOWAGE_FRONTEND_IMAGE"),
 		busybox:  os.Getenv("STOWAGE_BUSYBOX_IMAGE"),
 		golang:   os.Getenv("STOWAGE_GOLANG_IMAGE"),
+		node:     os.Getenv("STOWAGE_NODE_IMAGE"),
+		python:   os.Getenv("STOWAGE_PYTHON_IMAGE"),
+		debian:   os.Getenv("STOWAGE_DEBIAN_IMAGE"),
 		buildctl: os.Getenv("BUILDCTL"),
 		builder:  os.Getenv("STOWAGE_BUILDX_BUILDER"),
 	}
