@@ -2,12 +2,14 @@ package frontend
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"path"
 	"strings"
 	"sync"
 
 	"github.com/containerd/platforms"
+	"github.com/distribution/reference"
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/gateway/client"
@@ -75,13 +77,20 @@ func (t tokens) HashFiles(ctx context.Context, globs []string) (string, error) {
 }
 
 // ImageDigest resolves ref for the target platform with the build's image
-// resolve mode and returns the digest BuildKit resolves it to. A
-// --build-context that replaces the image does not apply here: the token
-// follows the registry's image.
+// resolve mode and returns the digest BuildKit resolves it to. When a
+// --build-context replaces ref, as it would for a from:, the token follows
+// the replacement: a docker-image:// context's image, or the digest an
+// oci-layout:// context pins. Any other replacement has no digest and is
+// an error rather than a key that silently follows an image the build
+// does not use.
 func (t tokens) ImageDigest(ctx context.Context, ref string) (string, error) {
 	p := platforms.DefaultSpec()
 	if t.platform != nil {
 		p = *t.platform
+	}
+	ref, pinned, err := t.replacement(ref, p)
+	if err != nil || pinned != "" {
+		return pinned, err
 	}
 	key := ref + " " + platforms.FormatAll(p)
 	if v, ok := t.b.tokens.get(&t.b.tokens.digests, key); ok {
@@ -99,6 +108,33 @@ func (t tokens) ImageDigest(ctx context.Context, ref string) (string, error) {
 	}
 	t.b.tokens.put(&t.b.tokens.digests, key, dgst.String())
 	return dgst.String(), nil
+}
+
+// replacement looks ref up among the named contexts as dockerui does for an
+// image (by its familiar name, for the platform first): it returns the image
+// ref to resolve instead, or a digest the context pins.
+func (t tokens) replacement(ref string, p ocispecs.Platform) (string, string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ref, "", nil // the resolver reports a bad ref
+	}
+	name := strings.TrimSuffix(reference.FamiliarString(named), ":latest")
+	opts := t.b.bc.BuildOpts().Opts
+	v, ok := opts["context:"+name+"::"+platforms.FormatAll(platforms.Normalize(p))]
+	if !ok {
+		if v, ok = opts["context:"+name]; !ok {
+			return ref, "", nil
+		}
+	}
+	switch kind, rest, _ := strings.Cut(v, "://"); kind {
+	case "docker-image":
+		return rest, "", nil
+	case "oci-layout":
+		if _, dgst, ok := strings.Cut(rest, "@"); ok && strings.HasPrefix(dgst, "sha256:") {
+			return ref, dgst, nil
+		}
+	}
+	return "", "", fmt.Errorf("{digest: %s}: --build-context replaces %s with %s, which names no image digest; replace it with docker-image://REF or oci-layout://PATH@sha256:…, or key the volume on something else, like {hash: [GLOB]}", ref, name, v)
 }
 
 func (c *tokenCache) get(m *map[string]string, key string) (string, bool) {

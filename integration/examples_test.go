@@ -14,11 +14,9 @@ import (
 )
 
 // The examples name public images (busybox:1.37, golang:1.26, node:20,
-// python:3.11); the tests replace them with the stack's local images through
-// named contexts, the way a user points a build at a mirror. examples/apt is
-// not here: its {digest: …} key token resolves the image in its registry,
-// which a named context does not change, so its test names the local Debian
-// image with the DEBIAN arg instead.
+// python:3.11, debian:bookworm); the tests replace them with the stack's
+// local images through named contexts, the way a user points a build at a
+// mirror. A {digest: …} key token follows the replacement too.
 func (s *stack) exampleContexts() []string {
 	var out []string
 	for _, c := range []struct{ name, ref string }{
@@ -26,6 +24,7 @@ func (s *stack) exampleContexts() []string {
 		{"golang:1.26", s.golang},
 		{"node:20", s.node},
 		{"python:3.11", s.python},
+		{"debian:bookworm", s.debian},
 	} {
 		if c.ref != "" {
 			out = append(out, "--build-context", c.name+"=docker-image://"+c.ref)
@@ -236,7 +235,7 @@ func TestExamplesCheck(t *testing.T) {
 		dir := filepath.Dir(file)
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			args := append([]string{"buildx", "build", "--builder", s.builder, "--call", "check", "-f", file,
-				"--build-arg", "BUILDKIT_SYNTAX=" + s.frontend, "--build-arg", "DEBIAN=" + s.debian}, s.exampleContexts()...)
+				"--build-arg", "BUILDKIT_SYNTAX=" + s.frontend}, s.exampleContexts()...)
 			out, err := run(t, dir, "docker", append(args, dir)...)
 			if err != nil || !strings.Contains(out, "Check complete, no warnings found") {
 				t.Errorf("--call=check: %v\n%s", err, out)
@@ -349,7 +348,7 @@ func TestExampleApt(t *testing.T) {
 		t.Fatal("STOWAGE_DEBIAN_IMAGE is unset: hack/stack up makes it with debootstrap")
 	}
 	dir := filepath.Join(repoRoot(t), "examples", "apt")
-	args := []string{"--build-arg", "DEBIAN=" + s.debian, "--build-arg", "STOWAGE_CACHE_NAMESPACE=example-apt-" + nonce()}
+	args := []string{"--build-arg", "STOWAGE_CACHE_NAMESPACE=example-apt-" + nonce()}
 
 	layout, log := s.buildExample(t, dir, args...)
 	if !strings.Contains(log, "Need to get ") || strings.Contains(log, "Need to get 0 B") {

@@ -346,6 +346,8 @@ func (s *stack) buildxBuild(t *testing.T, p *project, opts buildOpts) (*result, 
 			args = append(args, "--no-cache")
 		case k == "no-cache":
 			args = append(args, "--no-cache-filter", v)
+		case strings.HasPrefix(k, "context:"):
+			args = append(args, "--build-context", strings.TrimPrefix(k, "context:")+"="+v)
 		case k == "target" || k == "platform":
 			args = append(args, "--"+k, v)
 		default:

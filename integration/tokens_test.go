@@ -77,6 +77,36 @@ func TestDigestTokenIsTheRegistryDigest(t *testing.T) {
 	})
 }
 
+// TestDigestTokenFollowsNamedContext: a --build-context that replaces the
+// image of a {digest: …} token (as it replaces a from:) moves the token to
+// the replacement: busybox:1.37, which this stack cannot reach on Docker
+// Hub, keys on the local registry's image; a directory in its place has no
+// digest and fails the build, naming the token.
+func TestDigestTokenFollowsNamedContext(t *testing.T) {
+	s := needStack(t)
+	viaBoth(t, s, func(t *testing.T, b via) {
+		ctx := context.Background()
+		project := "digest-ctx-" + nonce()
+		spec := strings.NewReplacer("[[.Project]]", project, `{digest: "[[.Busybox]]"}`, `{digest: "busybox:1.37"}`).Replace(digestSpec)
+		p := newProject(t, s, spec, map[string]string{"dir/f": "x"})
+		opts := buildOpts{attrs: map[string]string{"build-arg:RUN": "a", "context:busybox:1.37": "docker-image://" + s.busybox}}
+		res := b.mustBuild(ctx, t, p, opts)
+		want, err := cacheid.ID(cacheid.Input{Scope: "project", Namespace: project, Tokens: []string{"base", registryDigest(t, s.busybox)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.TrimSpace(res.file(t, "ids")); got != "/cache="+want {
+			t.Errorf("STOWAGE_CACHE_IDS = %q, want /cache=%s, keyed on the replacing image", got, want)
+		}
+
+		opts.attrs["context:busybox:1.37"] = filepath.Join(p.dir, "dir")
+		res, err = b.build(ctx, t, p, opts)
+		if err == nil || !strings.Contains(err.Error(), "{digest: busybox:1.37}: --build-context replaces busybox:1.37 with") {
+			t.Errorf("a directory replacing the image: %v\n%s", err, res.logs)
+		}
+	})
+}
+
 // TestHashTokenWithoutMatchFails: a glob that matches nothing fails the
 // build with an error naming the glob.
 func TestHashTokenWithoutMatchFails(t *testing.T) {
