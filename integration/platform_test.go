@@ -20,8 +20,13 @@ caches:
   per: {key: [per, "${TARGETPLATFORM}"]}
   shared: {key: shared}
 steps:
+  tools:
+    from: [[.Busybox]]
+    platform: ${BUILDPLATFORM}
+    run: mkdir -p /tools && cat /proc/sys/kernel/random/uuid > /tools/id
   work:
     from: [[.Busybox]]
+    copy: [{from: tools, src: /tools/id, dest: /out/tools-id}]
     mounts:
       - {cache: per, path: /per}
       - {cache: shared, path: /shared}
@@ -36,15 +41,15 @@ steps:
 
 // TestPerPlatformVolumes: in one multi-platform build through buildx, a key
 // with ${TARGETPLATFORM} gives each platform its own volume, a key without
-// one is shared by both, and each platform's step sees its own platform
-// args.
+// one is shared by both, each platform's step sees its own platform args,
+// and a step pinned to ${BUILDPLATFORM} runs once for both.
 func TestPerPlatformVolumes(t *testing.T) {
 	s := needStack(t)
 	p := ownershipProject(t, s, platformSpec, nil)
 	out := t.TempDir()
 	s.buildx(t, p.dir, "-f", "stowage.yaml", "--platform", strings.Join(nativePlatforms, ","),
 		"--output", "type=local,dest="+out, ".")
-	var shared []string
+	var shared, toolIDs []string
 	for _, plat := range nativePlatforms {
 		dir := filepath.Join(out, strings.ReplaceAll(plat, "/", "_"))
 		if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "per"))); got != plat {
@@ -55,10 +60,14 @@ func TestPerPlatformVolumes(t *testing.T) {
 		if got := strings.TrimSpace(readFile(t, filepath.Join(dir, "args"))); got != wantArgs {
 			t.Errorf("%s: platform args %q, want %q", plat, got, wantArgs)
 		}
+		toolIDs = append(toolIDs, readFile(t, filepath.Join(dir, "tools-id")))
 		lines := strings.Fields(readFile(t, filepath.Join(dir, "shared")))
 		if len(lines) > len(shared) {
 			shared = lines
 		}
+	}
+	if toolIDs[0] != toolIDs[1] {
+		t.Errorf("the step pinned to ${BUILDPLATFORM} ran once per target platform (ids %q)", toolIDs)
 	}
 	slices.Sort(shared)
 	if !slices.Equal(shared, nativePlatforms) {
