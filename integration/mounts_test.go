@@ -259,7 +259,7 @@ func startAgent(t *testing.T) (sock, comment string) {
 	t.Helper()
 	for _, tool := range []string{"ssh-agent", "ssh-add", "ssh-keygen"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed: the SSH forwarding test needs OpenSSH's client tools", tool)
+			t.Fatalf("%s is not installed: the SSH forwarding test needs OpenSSH's client tools (hack/stack up installs openssh-client)", tool)
 		}
 	}
 	dir := t.TempDir()
