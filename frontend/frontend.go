@@ -121,15 +121,13 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	// BuildKit checks entitlements only when it loads the graph, which
-	// happens after the frontend returns unless the graph is evaluated here:
-	// evaluate a graph that needs one, so a missing entitlement is reported
-	// at the step that needs it (entitlements.go).
-	entitled := needsEntitlement(s, res.Steps)
-	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: entitled})
+	// Evaluate a graph whose failures BuildKit would report without a YAML
+	// location, so they point at the field that causes them (solveerrors.go).
+	evaluate := needsEvaluation(s, res.Steps)
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), CacheImports: b.bc.CacheImports, Evaluate: evaluate})
 	if err != nil {
-		if entitled {
-			err = withSource(entitlementError(err, s, res.Steps), b.src.SourceMap)
+		if evaluate {
+			err = withSource(locateError(err, s, res.Steps), b.src.SourceMap)
 		}
 		return nil, err
 	}

@@ -1,8 +1,12 @@
 package frontend
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/stowage-build/stowage/spec"
 )
 
 func TestSourceDateEpoch(t *testing.T) {
@@ -29,6 +33,47 @@ func TestSourceDateEpoch(t *testing.T) {
 		}
 		if gotS != tc.want || errS != tc.err {
 			t.Errorf("SOURCE_DATE_EPOCH=%q: %q, %q; want %q, %q", tc.v, gotS, errS, tc.want, tc.err)
+		}
+	}
+}
+
+func TestLocateError(t *testing.T) {
+	s, err := spec.Load([]byte(`project: p
+steps:
+  a:
+    from: busybox
+    security: insecure
+    mounts:
+      - {type: secret, id: tok, required: true}
+      - {type: ssh, required: true}
+      - {type: secret, id: opt}
+    run: "true"
+  b:
+    from: busybox
+    run: "true"
+`), spec.Options{File: "stowage.yaml"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !needsEvaluation(s, []string{"a"}) || needsEvaluation(s, []string{"b"}) {
+		t.Error("needsEvaluation: want a (insecure, required secret and SSH) and not b")
+	}
+	for _, tc := range []struct{ buildkit, want string }{
+		{"secret tok: not found", `stowage.yaml:7:9: steps.a.mounts[0]: step a needs the secret "tok" (required: true), and this build does not pass it; build with ` + "`--secret id=tok,src=FILE`"},
+		{"unset ssh forward key default", `stowage.yaml:8:9: steps.a.mounts[1]: step a needs the SSH agent "default" (required: true), and this build does not forward it; build with ` + "`--ssh default`"},
+		{`no SSH key "default" forwarded from the client`, `stowage.yaml:8:9: steps.a.mounts[1]: step a needs the SSH agent "default"`},
+		{"granting entitlement security.insecure is not allowed by build daemon configuration", ""},
+		{"failed to compute cache key: security.insecure is not allowed", `stowage.yaml:5:15: steps.a.security: step a runs with security: insecure`},
+		{"secret opt: not found", ""}, // an optional secret is never an error
+		{"exit code: 1", ""},
+	} {
+		got := locateError(errors.New(tc.buildkit), s, []string{"a", "b"}).Error()
+		if tc.want == "" {
+			if got != tc.buildkit {
+				t.Errorf("%q became %q; want it passed through", tc.buildkit, got)
+			}
+		} else if !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%q became %q; want it to start %q", tc.buildkit, got, tc.want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -122,8 +123,15 @@ func TestSecretMounts(t *testing.T) {
 	if err == nil {
 		t.Fatalf("a build without the required secret succeeded:\n%s", log)
 	}
-	if !strings.Contains(log, "absent") || !strings.Contains(log, "not found") {
-		t.Errorf("the error does not name the missing secret:\n%s", log)
+	// At the mount's line, saying what to pass.
+	for _, want := range []string{
+		fmt.Sprintf("stowage.yaml:%d:", lineOf(t, p, "id: absent, required: true")),
+		`steps.required.mounts[0]: step required needs the secret "absent" (required: true), and this build does not pass it`,
+		"--secret id=absent,src=FILE",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the error lacks %q:\n%s", want, log)
+		}
 	}
 }
 
@@ -341,8 +349,14 @@ steps:
 	if err == nil {
 		t.Fatalf("a build without the required SSH socket succeeded:\n%s", log)
 	}
-	if !strings.Contains(log, "unsent") {
-		t.Errorf("the error does not name the missing SSH socket:\n%s", log)
+	for _, want := range []string{
+		fmt.Sprintf("stowage.yaml:%d:", lineOf(t, p, "id: unsent, required: true")),
+		`steps.required.mounts[0]: step required needs the SSH agent "unsent" (required: true), and this build does not forward it`,
+		"--ssh unsent",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the error lacks %q:\n%s", want, log)
+		}
 	}
 }
 
@@ -386,4 +400,16 @@ steps:
 			t.Errorf("%s = %q, want %q\n%s", name, got, want, res.logs)
 		}
 	}
+}
+
+// lineOf is the 1-based line of the project's stowage.yaml that holds text.
+func lineOf(t *testing.T, p *project, text string) int {
+	t.Helper()
+	for i, l := range strings.Split(readFile(t, filepath.Join(p.dir, "stowage.yaml")), "\n") {
+		if strings.Contains(l, text) {
+			return i + 1
+		}
+	}
+	t.Fatalf("stowage.yaml has no line with %q", text)
+	return 0
 }
