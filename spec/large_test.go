@@ -24,7 +24,7 @@ func fill(header string, line func(i int) string, footer string) []byte {
 // now each takes a second or two at most on one core.
 func TestLoadLarge(t *testing.T) {
 	if testing.Short() {
-		t.Skip("loads several 1 MiB specs")
+		t.Skip("-short: loads several 1 MiB specs")
 	}
 	tests := []struct {
 		name string
