@@ -91,9 +91,15 @@ func newProject(t *testing.T, s *stack, tmpl string, files map[string]string) *p
 	if err != nil {
 		t.Fatal(err)
 	}
-	files = mapsWith(files, "stowage.yaml", b.String())
+	writeFiles(t, dir, mapsWith(files, "stowage.yaml", b.String()))
+	return &project{dir: dir}
+}
+
+// writeFiles writes files (by slash-separated path) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
 	for name, body := range files {
-		path := filepath.Join(dir, name)
+		path := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +107,6 @@ func newProject(t *testing.T, s *stack, tmpl string, files map[string]string) *p
 			t.Fatal(err)
 		}
 	}
-	return &project{dir: dir}
 }
 
 func mapsWith(m map[string]string, k, v string) map[string]string {

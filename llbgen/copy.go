@@ -3,6 +3,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stowage-build/stowage/spec"
 )
@@ -17,7 +19,9 @@ import (
 // copy adds a copy into the step. Like Dockerfile's COPY, a directory's
 // contents land in dest, wildcards expand, and dest is created.
 func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *namer) (llb.State, error) {
-	src, err := l.sourceState(ctx, c.From, ss, c.Range)
+	what := copyInstruction(c, true)
+	constraints := append([]llb.ConstraintsOpt{n.name(what), l.location(c.Range)}, n.extra...)
+	src, srcPath, err := l.copySource(ctx, ss, c, n.label(what))
 	if err != nil {
 		return llb.State{}, err
 	}
@@ -28,14 +32,14 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 			dest += "/"
 		}
 	}
-	srcPath := c.Src
 	info := &llb.CopyInfo{
 		CopyDirContentsOnly: true,
 		FollowSymlinks:      true,
-		AllowWildcard:       true,
+		AllowWildcard:       c.From.Kind != spec.SourceURL,
 		CreateDestPath:      true,
 		ExcludePatterns:     c.Exclude,
 		Mode:                chmodOpt(c.Chmod),
+		AttemptUnpack:       c.Unpack,
 	}
 	if c.Parents {
 		srcPath, info.IncludePatterns, info.RequiredPaths = parentsPaths(c.Src)
@@ -46,8 +50,6 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 		copyOpts = append(copyOpts, llb.WithUser(c.Chown))
 	}
 	action := llb.Copy(src, srcPath, dest, copyOpts...)
-	what := "COPY " + copyFlags(c, true) + c.Src + " " + c.Dest
-	constraints := append([]llb.ConstraintsOpt{n.name(what), l.location(c.Range)}, n.extra...)
 	// As Dockerfile's COPY --link (which links only without --chmod): the
 	// files land in an empty layer that is merged over the step's
 	// filesystem, so the layer does not depend on what is below it.
@@ -61,13 +63,83 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 	return ss.state.File(action, constraints...), nil
 }
 
-// copyFlags renders a copy's COPY flags, each followed by a space: for the
-// vertex name (every flag, as written) or for the image history (those
-// Dockerfile records there).
+// copySource is the filesystem a copy reads and the path it reads there.
+// A url: copy reads one file, named as the URL's last segment (as ADD
+// names it); a git: copy reads the checkout's root.
+func (l *lowering) copySource(ctx context.Context, ss *stepState, c *spec.Copy, name string) (llb.State, string, error) {
+	switch c.From.Kind {
+	case spec.SourceURL:
+		file := urlFile(c.From.Ref)
+		opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name)}
+		if c.Checksum != "" {
+			opts = append(opts, llb.Checksum(digest.Digest(c.Checksum)))
+		}
+		return llb.HTTP(c.From.Ref, append(opts, l.location(c.FieldRange("url")))...), file, nil
+	case spec.SourceGit:
+		g := c.Git
+		opts := []llb.GitOption{llb.WithCustomName(name), llb.GitRef(g.Ref), l.location(c.FieldRange("git"))}
+		if c.KeepGitDir {
+			opts = append(opts, llb.KeepGitDir())
+		}
+		if c.Checksum != "" {
+			opts = append(opts, llb.GitChecksum(c.Checksum))
+		}
+		if g.Subdir != "" {
+			opts = append(opts, llb.GitSubDir(g.Subdir))
+		}
+		if g.SkipSubmodules {
+			opts = append(opts, llb.GitSkipSubmodules())
+		}
+		return llb.Git(g.Remote, "", opts...), "/", nil
+	}
+	st, err := l.sourceState(ctx, c.From, ss, c.Range)
+	return st, c.Src, err
+}
+
+// urlFile is the name ADD gives a downloaded file: the URL path's last
+// segment, or __unnamed__.
+func urlFile(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err == nil {
+		if base := path.Base(u.Path); base != "." && base != "/" {
+			return base
+		}
+	}
+	return "__unnamed__"
+}
+
+// copyInstruction renders a copy as the Dockerfile instruction it stands
+// for: COPY, or ADD for a url: or git: source or unpack: true. With name,
+// for the vertex name (every flag, as written); without, for the image
+// history (what Dockerfile records there).
+func copyInstruction(c *spec.Copy, name bool) string {
+	src := c.Src
+	if c.From.Kind == spec.SourceURL || c.From.Kind == spec.SourceGit {
+		src = c.From.Ref
+	}
+	inst := "COPY "
+	if src != c.Src || c.Unpack {
+		inst = "ADD "
+	}
+	return inst + copyFlags(c, name) + src + " " + c.Dest
+}
+
+// copyFlags renders a copy's COPY and ADD flags, each followed by a space:
+// for the vertex name (every flag, as written) or for the image history
+// (those Dockerfile records there).
 func copyFlags(c *spec.Copy, name bool) string {
 	var b strings.Builder
 	if name && c.From.Kind == spec.SourceStep {
 		b.WriteString("--from=" + c.From.Ref + " ")
+	}
+	if name && c.Checksum != "" {
+		b.WriteString("--checksum=" + c.Checksum + " ")
+	}
+	if name && c.KeepGitDir {
+		b.WriteString("--keep-git-dir ")
+	}
+	if name && c.Unpack {
+		b.WriteString("--unpack ")
 	}
 	if c.Parents {
 		b.WriteString("--parents ")

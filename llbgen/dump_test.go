@@ -108,6 +108,9 @@ func fileAction(a *pb.FileAction) string {
 		if c.AllowEmptyWildcard {
 			out += " empty-wildcard=true"
 		}
+		if c.AttemptUnpackDockerCompatibility {
+			out += " unpack=true"
+		}
 		if o := c.Owner; o != nil {
 			out += " owner=" + userOpt(o.User) + ":" + userOpt(o.Group)
 		}

@@ -198,7 +198,7 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 		if ss.state, err = l.copy(ctx, ss, c, n); err != nil {
 			return nil, err
 		}
-		addHistory(&ss.image, "COPY "+copyFlags(c, false)+c.Src+" "+c.Dest, false)
+		addHistory(&ss.image, copyInstruction(c, false), false)
 	}
 	mounts, err := l.mounts(ctx, st, ss)
 	if err != nil {

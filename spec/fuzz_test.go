@@ -92,6 +92,10 @@ func checkModel(t *testing.T, s *Spec) {
 			if src.Ref == "" {
 				t.Errorf("%s: empty image", what)
 			}
+		case SourceURL, SourceGit:
+			if src.Ref == "" {
+				t.Errorf("%s: empty %s source", what, src.Kind)
+			}
 		case SourceScratch, SourceContext:
 		default:
 			t.Errorf("%s: source kind %q", what, src.Kind)
@@ -101,8 +105,15 @@ func checkModel(t *testing.T, s *Spec) {
 		source(st.Name+".from", st.From, st.Name)
 		for _, c := range st.Copy {
 			source(st.Name+".copy", c.From, st.Name)
-			if c.Src == "" || c.Dest == "" {
-				t.Errorf("%s: copy %q to %q", st.Name, c.Src, c.Dest)
+			remote := c.From.Kind == SourceURL || c.From.Kind == SourceGit
+			if remote == (c.Src != "") || c.Dest == "" {
+				t.Errorf("%s: copy %q (%s %q) to %q", st.Name, c.Src, c.From.Kind, c.From.Ref, c.Dest)
+			}
+			if (c.From.Kind == SourceGit) != (c.Git != nil) || c.Git != nil && c.Git.Remote == "" {
+				t.Errorf("%s: git copy %q parsed as %+v", st.Name, c.From.Ref, c.Git)
+			}
+			if !remote && (c.Checksum != "" || c.KeepGitDir) || c.From.Kind == SourceGit && c.Unpack {
+				t.Errorf("%s: copy from %s with checksum %q, keep-git-dir %v, unpack %v", st.Name, c.From.Kind, c.Checksum, c.KeepGitDir, c.Unpack)
 			}
 		}
 		if st.Network != "" && !slices.Contains(Networks, st.Network) || st.Security != "" && !slices.Contains(Securities, st.Security) {

@@ -101,10 +101,12 @@ func (d *decoder) stepArg(name string, r Range, p string, val *yaml.Node) *Arg {
 	return a
 }
 
-// fieldsWith is fields over two sets of handlers.
-func (d *decoder) fieldsWith(n *yaml.Node, path, what string, handlers, more map[string]func(*yaml.Node, string)) {
-	for k, h := range more {
-		handlers[k] = h
+// fieldsWith is fields over several sets of handlers.
+func (d *decoder) fieldsWith(n *yaml.Node, path, what string, handlers map[string]func(*yaml.Node, string), more ...map[string]func(*yaml.Node, string)) {
+	for _, m := range more {
+		for k, h := range m {
+			handlers[k] = h
+		}
 	}
 	d.fields(n, path, what, handlers)
 }
@@ -132,6 +134,7 @@ func (d *decoder) copyOptions(c *Copy) map[string]func(*yaml.Node, string) {
 		},
 		"exclude": func(v *yaml.Node, p string) {
 			n := d.resolve(v)
+			c.ranges.set("exclude", rangeOf(n))
 			items, paths := []*yaml.Node{n}, []string{p}
 			switch {
 			case n.Kind == yaml.SequenceNode:
@@ -164,7 +167,10 @@ func (d *decoder) copyOptions(c *Copy) map[string]func(*yaml.Node, string) {
 			c.Link = d.bool(v, p)
 			c.ranges.set("link", rangeOf(d.resolve(v)))
 		},
-		"parents": func(v *yaml.Node, p string) { c.Parents = d.bool(v, p) },
+		"parents": func(v *yaml.Node, p string) {
+			c.Parents = d.bool(v, p)
+			c.ranges.set("parents", rangeOf(d.resolve(v)))
+		},
 	}
 }
 

@@ -147,6 +147,10 @@ const (
 	SourceStep    SourceKind = "step"
 	SourceScratch SourceKind = "scratch"
 	SourceContext SourceKind = "context"
+	// SourceURL and SourceGit are a copy's url: and git:, as ADD's remote
+	// sources; Ref is the URL as written.
+	SourceURL SourceKind = "url"
+	SourceGit SourceKind = "git"
 )
 
 // Source is a resolved reference to an image, a step, scratch or a context.
@@ -260,9 +264,21 @@ type Command struct {
 
 // Copy copies files into a step.
 type Copy struct {
+	// From is where Src is read; for a url: or git: copy, the remote source.
 	From Source
 	Src  string
 	Dest string
+	// Git is the parsed git: source, or nil.
+	Git *GitSource
+	// Checksum pins what a url: or git: copy fetches, as ADD --checksum: the
+	// file's digest ("sha256:…") or the commit.
+	Checksum string
+	// KeepGitDir keeps the .git directory of a git: copy, as ADD
+	// --keep-git-dir.
+	KeepGitDir bool
+	// Unpack extracts a tar archive (plain or compressed) into Dest, as ADD
+	// does with a local archive.
+	Unpack bool
 	// Chown is "user[:group]" (names or numbers) for the copied files, as
 	// COPY --chown; empty copies as COPY without --chown does.
 	Chown string
@@ -279,6 +295,24 @@ type Copy struct {
 	Range   Range
 	// ranges locates individual fields, for errors.
 	ranges fieldRanges
+}
+
+// has reports whether the copy's field was written.
+func (c *Copy) has(field string) bool {
+	_, ok := c.ranges[field]
+	return ok
+}
+
+// GitSource is a git repository to check out, as ADD takes a Git URL:
+// "https://host/repo.git#REF:SUBDIR" or "git@host:repo.git".
+type GitSource struct {
+	Remote string
+	// Ref is a branch, tag or commit; empty is the remote's default branch.
+	Ref string
+	// Subdir is the directory of the repository to copy; empty is all of it.
+	Subdir string
+	// SkipSubmodules leaves submodules out (the URL's ?submodules=false).
+	SkipSubmodules bool
 }
 
 // FieldRange returns the range of one field's value, or the copy's range

@@ -491,12 +491,28 @@ type Expose struct {
 }
 
 // A copy into a step, like Dockerfile's COPY: a directory's contents land in
-// dest, wildcards expand, a relative dest is under workdir.
+// dest, wildcards expand, a relative dest is under workdir. With url: or
+// git: instead of src:, like ADD with a remote source.
 type Copy struct {
 	// Where src is read: a step, an image, context (default) or context:NAME.
 	From Source `json:"from"`
-	// The path to copy; . is the whole context. Required.
-	Src string `json:"src" schema:"required,nonempty"`
+	// The path to copy; . is the whole context. One of src, url and git is
+	// required.
+	Src string `json:"src" schema:"nonempty"`
+	// An http or https URL of a file to download, as ADD URL; it lands in
+	// dest/ under the URL's last segment, or as dest.
+	URL URL `json:"url"`
+	// A Git repository to check out, as ADD with a Git URL:
+	// https://host/repo.git#REF:SUBDIR or git@host:repo.git.
+	Git GitURL `json:"git"`
+	// Pins a url: copy to the file's digest (sha256:…) or a git: copy to a
+	// commit, as ADD --checksum.
+	Checksum string `json:"checksum" schema:"nonempty"`
+	// Keeps the .git directory of a git: copy, as ADD --keep-git-dir.
+	KeepGitDir bool `json:"keep-git-dir" schema:"default=false"`
+	// Extracts a tar archive (plain, gzip, bzip2 or xz) into dest, as ADD
+	// does with a local archive.
+	Unpack bool `json:"unpack" schema:"default=false"`
 	// Where it lands in the step. Required.
 	Dest string `json:"dest" schema:"required,nonempty"`
 	// The owner of the copied files, "user[:group]" with names or numbers, as
@@ -514,6 +530,27 @@ type Copy struct {
 	// Keeps the directories of src under dest, as COPY --parents.
 	Parents bool `json:"parents" schema:"default=false"`
 }
+
+func (Copy) refine(s *Schema) {
+	s.OneOf = []*Schema{{Required: []string{"src"}}, {Required: []string{"url"}}, {Required: []string{"git"}}}
+	// The fields that apply to only some sources.
+	not := func(a, b string) *Schema { return &Schema{Required: []string{a, b}} }
+	s.Not = &Schema{AnyOf: []*Schema{
+		not("src", "checksum"), not("src", "keep-git-dir"),
+		not("url", "from"), not("url", "parents"), not("url", "exclude"), not("url", "keep-git-dir"),
+		not("git", "from"), not("git", "parents"), not("git", "unpack"),
+	}}
+}
+
+// An http or https URL.
+type URL string
+
+func (URL) refine(s *Schema) { s.Pattern = interpolated(`^https?://[^\s/]+`) }
+
+// A Git URL, as ADD takes one.
+type GitURL string
+
+func (GitURL) refine(s *Schema) { s.MinLength = ptr(1) }
 
 // "user[:group]", with names or numbers.
 type Chown string
