@@ -79,9 +79,10 @@ func gitRepo(t *testing.T) (dir, v1 string) {
 	return dir, v1
 }
 
-// TestRemoteCopies: url: and git: copies fetch what ADD would, pinned by
-// checksum:, and unpack: extracts archives, local or downloaded.
-func TestRemoteCopies(t *testing.T) {
+// TestCopySources: url: and git: copies fetch what ADD would, pinned by
+// checksum:; unpack: extracts archives, local or downloaded; content:
+// writes a file, as a COPY heredoc.
+func TestCopySources(t *testing.T) {
 	s := needStack(t)
 	tool := tarball(t, true, map[string]string{"bin/tool": "tool v1\n"})
 	repo, v1 := gitRepo(t)
@@ -94,6 +95,7 @@ func TestRemoteCopies(t *testing.T) {
 
 	fill := strings.NewReplacer("URL", srv.URL, "SUM", sum.String(), "V1", v1).Replace
 	p := newProject(t, s, fill(`project: remote
+args: {V: "7"}
 steps:
   files:
     from: [[.Busybox]]
@@ -104,6 +106,11 @@ steps:
       - {git: "URL/git/.git#v1:docs", dest: /docs}
       - {git: "URL/git/.git#v1", dest: /tagged, keep-git-dir: true, checksum: "V1"}
       - {git: "URL/git/.git", dest: /head}
+      - content: |
+          v=${V}
+          home=$${HOME}
+        dest: /etc/app.conf
+        chmod: "0600"
     run: >-
       mkdir -p /out &&
       stat -c "%a" /dl/tool.tar.gz > /out/dl-mode &&
@@ -112,7 +119,8 @@ steps:
       cat /local/x.txt > /out/local &&
       ls /docs > /out/docs && cat /docs/guide.md >> /out/docs &&
       cat /tagged/README > /out/tagged && cat /tagged/.git/HEAD > /out/tagged-head &&
-      cat /head/README > /out/head && (test -e /head/.git && echo has .git || echo no .git) >> /out/head
+      cat /head/README > /out/head && (test -e /head/.git && echo has .git || echo no .git) >> /out/head &&
+      cat /etc/app.conf > /out/conf && stat -c "%a" /etc/app.conf >> /out/conf
   out:
     from: scratch
     copy: [{from: files, src: /out, dest: /}]
@@ -129,6 +137,7 @@ steps:
 			"tagged":      "v1\n",
 			"tagged-head": v1 + "\n", // a detached checkout of the tag
 			"head":        "v2\nno .git\n",
+			"conf":        "v=7\nhome=${HOME}\n600\n",
 		} {
 			if got := res.file(t, name); got != want {
 				t.Errorf("%s = %q, want %q", name, got, want)

@@ -35,7 +35,7 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 	info := &llb.CopyInfo{
 		CopyDirContentsOnly: true,
 		FollowSymlinks:      true,
-		AllowWildcard:       c.From.Kind != spec.SourceURL,
+		AllowWildcard:       c.From.Kind != spec.SourceURL && c.From.Kind != spec.SourceInline,
 		CreateDestPath:      true,
 		ExcludePatterns:     c.Exclude,
 		Mode:                chmodOpt(c.Chmod),
@@ -91,6 +91,12 @@ func (l *lowering) copySource(ctx context.Context, ss *stepState, c *spec.Copy, 
 			opts = append(opts, llb.GitSkipSubmodules())
 		}
 		return llb.Git(g.Remote, "", opts...), "/", nil
+	case spec.SourceInline:
+		// As a COPY heredoc: the file is made in an empty filesystem, then
+		// copied, so chown, chmod and link apply as to any copy.
+		file := path.Base(c.Dest)
+		st := llb.Scratch().File(llb.Mkfile(file, 0o644, []byte(c.Content)), llb.WithCustomName(name), llb.Platform(ss.platform), l.location(c.Range))
+		return st, file, nil
 	}
 	st, err := l.sourceState(ctx, c.From, ss, c.Range)
 	return st, c.Src, err
@@ -109,13 +115,16 @@ func urlFile(rawURL string) string {
 }
 
 // copyInstruction renders a copy as the Dockerfile instruction it stands
-// for: COPY, or ADD for a url: or git: source or unpack: true. With name,
-// for the vertex name (every flag, as written); without, for the image
-// history (what Dockerfile records there).
+// for: COPY (with a heredoc for content:), or ADD for a url: or git:
+// source or unpack: true. With name, for the vertex name (every flag, as
+// written); without, for the image history (what Dockerfile records there).
 func copyInstruction(c *spec.Copy, name bool) string {
 	src := c.Src
-	if c.From.Kind == spec.SourceURL || c.From.Kind == spec.SourceGit {
+	switch c.From.Kind {
+	case spec.SourceURL, spec.SourceGit:
 		src = c.From.Ref
+	case spec.SourceInline:
+		return "COPY " + copyFlags(c, name) + "<<EOF " + c.Dest
 	}
 	inst := "COPY "
 	if src != c.Src || c.Unpack {

@@ -132,7 +132,7 @@ func fileAction(a *pb.FileAction) string {
 	case *pb.FileAction_Mkdir:
 		return fmt.Sprintf("mkdir %s mode=%o parents=%v", x.Mkdir.Path, x.Mkdir.Mode, x.Mkdir.MakeParents)
 	case *pb.FileAction_Mkfile:
-		return fmt.Sprintf("mkfile %s mode=%o", x.Mkfile.Path, x.Mkfile.Mode)
+		return fmt.Sprintf("mkfile %s mode=%o data=%q", x.Mkfile.Path, x.Mkfile.Mode, x.Mkfile.Data)
 	case *pb.FileAction_Rm:
 		return fmt.Sprintf("rm %s", x.Rm.Path)
 	}

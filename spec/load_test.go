@@ -178,7 +178,10 @@ func TestLoadFull(t *testing.T) {
 	equal(t, "workdir", build.Workdir, "/src")
 	equal(t, "env", build.Env, []KeyValue{{"CGO_ENABLED", "0"}})
 	equal(t, "user", build.User, "0")
-	equal(t, "copy[0]", *build.Copy[0], Copy{From: Source{Kind: SourceContext}, Src: ".", Dest: "/src", Range: Range{Start: Pos{33, 9}, End: Pos{Line: 33}}})
+	copy0 := *build.Copy[0]
+	equal(t, "copy[0].src range", copy0.FieldRange("src"), Range{Start: Pos{33, 15}, End: Pos{Line: 33}})
+	copy0.ranges = nil
+	equal(t, "copy[0]", copy0, Copy{From: Source{Kind: SourceContext}, Src: ".", Dest: "/src", Range: Range{Start: Pos{33, 9}, End: Pos{Line: 33}}})
 	equal(t, "copy[1] from", build.Copy[1].From, Source{Kind: SourceContext, Ref: "assets"})
 	equal(t, "run", []string{build.Run[0].Text, build.Run[1].Text}, []string{"go mod download", "go build -o /out/app ./cmd/app"})
 	equal(t, "run[1] range", build.Run[1].Range, Range{Start: Pos{44, 9}, End: Pos{Line: 44}})

@@ -2,37 +2,55 @@ package spec
 
 import (
 	"net/url"
+	"path"
 	"regexp"
+	"slices"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	digest "github.com/opencontainers/go-digest"
 	"go.yaml.in/yaml/v3"
 )
 
-// remoteCopy is what a copy's fields said about where it reads, kept
-// apart from Copy so the checks see what was written, in any field order.
-type remoteCopy struct {
-	url, git     string
-	urlAt, gitAt Range
-	// from and src are the ranges of from: and src:; hasFrom says from:
-	// was written.
-	from, src Range
-	hasFrom   bool
+// copyFrom is what a copy's fields said about where it reads, kept apart
+// from Copy so the checks see what was written, in any field order.
+type copyFrom struct {
+	url, git, content string
 }
 
-// remoteOptions are the handlers of a copy's ADD-like fields: url: and git:
-// (the remote sources), checksum:, keep-git-dir: and unpack:.
-func (d *decoder) remoteOptions(c *Copy, rc *remoteCopy) map[string]func(*yaml.Node, string) {
+// The fields that name what a copy reads; a copy has exactly one.
+var copySources = []string{"src", "url", "git", "content"}
+
+// copyFieldSources lists, for the fields that apply to some sources only,
+// the sources they apply to, and a hint for the others.
+var copyFieldSources = map[string]struct {
+	sources []string
+	hint    string
+}{
+	"from":         {[]string{"src"}, "remove it: url:, git: and content: are their own source"},
+	"parents":      {[]string{"src"}, "remove it"},
+	"exclude":      {[]string{"src", "git"}, "remove it: a url: or content: copy is one file"},
+	"checksum":     {[]string{"url", "git"}, "remove it: a copy from the context, a step or content: is pinned by its own content"},
+	"keep-git-dir": {[]string{"git"}, "remove it, or copy from git: URL"},
+	"unpack":       {[]string{"src", "url"}, "remove it: only a file from src: or url: can be an archive"},
+}
+
+// copySourceOptions are the handlers of a copy's fields that ADD and COPY
+// heredocs have: url:, git: and content: (sources besides src:), and
+// checksum:, keep-git-dir: and unpack:.
+func (d *decoder) copySourceOptions(c *Copy, cf *copyFrom) map[string]func(*yaml.Node, string) {
 	return map[string]func(*yaml.Node, string){
 		"url": func(v *yaml.Node, p string) {
-			rc.urlAt = rangeOf(d.resolve(v))
-			c.ranges.set("url", rc.urlAt)
-			rc.url, _ = d.strOK(v, p, "an http or https URL")
+			c.ranges.set("url", rangeOf(d.resolve(v)))
+			cf.url, _ = d.strOK(v, p, "an http or https URL")
 		},
 		"git": func(v *yaml.Node, p string) {
-			rc.gitAt = rangeOf(d.resolve(v))
-			c.ranges.set("git", rc.gitAt)
-			rc.git, _ = d.strOK(v, p, "a Git URL")
+			c.ranges.set("git", rangeOf(d.resolve(v)))
+			cf.git, _ = d.strOK(v, p, "a Git URL")
+		},
+		"content": func(v *yaml.Node, p string) {
+			c.ranges.set("content", rangeOf(d.resolve(v)))
+			cf.content = d.str(v, p, "the file's text")
 		},
 		"checksum": func(v *yaml.Node, p string) {
 			c.ranges.set("checksum", rangeOf(d.resolve(v)))
@@ -49,82 +67,74 @@ func (d *decoder) remoteOptions(c *Copy, rc *remoteCopy) map[string]func(*yaml.N
 	}
 }
 
-// gitCommit is what ADD --checksum takes for a Git source: a commit, in
-// full (SHA-1 or SHA-256) or abbreviated.
-var gitCommit = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
-
-// checkRemote applies the rules of url: and git: copies, and makes their
-// From the remote source.
-func (d *decoder) checkRemote(c *Copy, rc *remoteCopy, p string) {
-	hasChecksum, hasKeep := c.has("checksum"), c.has("keep-git-dir")
-	switch {
-	case rc.url != "" && rc.git != "":
-		d.add(rc.gitAt, join(p, "git"), "write one copy for the file and another for the repository", "a copy reads from url: or git:, not both")
-		return
-	case (rc.url != "" || rc.git != "") && c.Src != "":
-		d.add(rc.src, join(p, "src"), "remove src: (a url: copy takes the file the URL names; for part of a repository write git: URL#REF:SUBDIR)", "src: reads from the context or a step, not from url: or git:")
-		return
-	case rc.url == "" && rc.git == "":
-		if hasChecksum {
-			d.add(c.FieldRange("checksum"), join(p, "checksum"), "remove it: a copy from the context or a step is pinned by its own content", "checksum: pins a url: or git: copy")
+// checkCopyFrom applies the rules between a copy's source and its other
+// fields, and makes From the source of a url:, git: or content: copy.
+func (d *decoder) checkCopyFrom(c *Copy, cf *copyFrom, p string) {
+	var written []string
+	for _, s := range copySources {
+		if s == "src" && c.Src != "" || s != "src" && c.has(s) {
+			written = append(written, s)
 		}
-		if hasKeep {
-			d.add(c.FieldRange("keep-git-dir"), join(p, "keep-git-dir"), "remove it, or copy from git: URL", "keep-git-dir: applies to a git: copy")
+	}
+	switch len(written) {
+	case 0:
+		d.add(c.Range, join(p, "src"), "add `src: PATH` (use . for the whole context), or `url: URL` or `git: URL` to fetch, or `content: TEXT` to write a file", "copy has no src")
+		return
+	case 1:
+	default:
+		d.add(c.FieldRange(written[1]), join(p, written[1]), "write one copy for each", "a copy reads from one of src:, url:, git: and content:, not %s: and %s:", written[0], written[1])
+		return
+	}
+	source := written[0]
+	for _, field := range []string{"from", "parents", "exclude", "checksum", "keep-git-dir", "unpack"} {
+		rule := copyFieldSources[field]
+		if c.has(field) && !slices.Contains(rule.sources, source) {
+			d.add(c.FieldRange(field), join(p, field), rule.hint, "%s: does not apply to a %s: copy", field, source)
 		}
-		return
 	}
-	if rc.hasFrom {
-		d.add(rc.from, join(p, "from"), "remove from: (url: and git: fetch the source themselves)", "from: does not apply to a url: or git: copy")
+	switch source {
+	case "url":
+		d.checkURL(c, cf.url, p)
+	case "git":
+		d.checkGit(c, cf.git, p)
+	case "content":
+		c.From, c.Content = Source{Kind: SourceInline}, cf.content
+		if base := path.Base(c.Dest); c.Dest != "" && (strings.HasSuffix(c.Dest, "/") || base == "." || base == "..") {
+			d.add(c.Range, join(p, "dest"), "write the file's path, like /etc/app.conf", "dest %q is a directory: a content: copy writes one file", c.Dest)
+		}
 	}
-	if c.has("parents") {
-		d.add(c.FieldRange("parents"), join(p, "parents"), "remove it", "parents: applies to a copy from src:")
-	}
-	if rc.url != "" {
-		d.checkURL(c, rc, p, hasKeep)
-		return
-	}
-	d.checkGit(c, rc, p, hasChecksum)
 }
 
-func (d *decoder) checkURL(c *Copy, rc *remoteCopy, p string, hasKeep bool) {
-	c.From = Source{Kind: SourceURL, Ref: rc.url}
-	u, err := url.Parse(rc.url)
+func (d *decoder) checkURL(c *Copy, raw, p string) {
+	c.From = Source{Kind: SourceURL, Ref: raw}
+	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		d.add(rc.urlAt, join(p, "url"), "write an http or https URL like https://example.com/tool.tar.gz (for a repository, write git: URL)", "%q is not an http or https URL", rc.url)
+		d.add(c.FieldRange("url"), join(p, "url"), "write an http or https URL like https://example.com/tool.tar.gz (for a repository, write git: URL)", "%q is not an http or https URL", raw)
 	}
 	if c.Checksum != "" {
 		if _, err := digest.Parse(c.Checksum); err != nil {
 			d.add(c.FieldRange("checksum"), join(p, "checksum"), "write the file's digest, like sha256:<64 hex digits> (sha256sum FILE prints the digits)", "checksum %q is not a digest: %v", c.Checksum, err)
 		}
 	}
-	if hasKeep {
-		d.add(c.FieldRange("keep-git-dir"), join(p, "keep-git-dir"), "remove it, or copy from git: URL", "keep-git-dir: applies to a git: copy")
-	}
-	if c.has("exclude") {
-		d.add(c.FieldRange("exclude"), join(p, "exclude"), "remove exclude: (a url: copy is one file)", "exclude: does not apply to a url: copy")
-	}
 }
 
-func (d *decoder) checkGit(c *Copy, rc *remoteCopy, p string, hasChecksum bool) {
-	c.From = Source{Kind: SourceGit, Ref: rc.git}
-	at := join(p, "git")
-	if c.has("unpack") {
-		d.add(c.FieldRange("unpack"), join(p, "unpack"), "remove it (a git: copy is a checkout, not an archive)", "unpack: does not apply to a git: copy")
-	}
-	ref, isGit, err := dfgitutil.ParseGitRef(rc.git)
+// gitCommit is what ADD --checksum takes for a Git source: a commit, in
+// full (SHA-1 or SHA-256) or abbreviated.
+var gitCommit = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+
+func (d *decoder) checkGit(c *Copy, raw, p string) {
+	c.From = Source{Kind: SourceGit, Ref: raw}
+	at, r := join(p, "git"), c.FieldRange("git")
+	ref, isGit, err := dfgitutil.ParseGitRef(raw)
 	switch {
 	case err != nil || !isGit || ref == nil:
-		d.add(rc.gitAt, at, "write a Git URL like https://github.com/org/repo.git#v1.2.3 or git@github.com:org/repo.git, with #REF:SUBDIR to pick a ref and a directory", "%q is not a Git URL", rc.git)
+		d.add(r, at, "write a Git URL like https://github.com/org/repo.git#v1.2.3 or git@github.com:org/repo.git, with #REF:SUBDIR to pick a ref and a directory", "%q is not a Git URL", raw)
 		return
 	case ref.IndistinguishableFromLocal:
-		d.add(rc.gitAt, at, "write https://"+rc.git+".git", "%q could be a path: write the Git URL in full", rc.git)
+		d.add(r, at, "write https://"+raw+".git", "%q could be a path: write the Git URL in full", raw)
 		return
 	}
-	g := &GitSource{Remote: ref.Remote, Ref: ref.Ref, Subdir: ref.SubDir}
-	if ref.Submodules != nil && !*ref.Submodules {
-		g.SkipSubmodules = true
-	}
-	c.Git = g
+	c.Git = &GitSource{Remote: ref.Remote, Ref: ref.Ref, Subdir: ref.SubDir, SkipSubmodules: ref.Submodules != nil && !*ref.Submodules}
 	// The URL's ?keep-git-dir= and ?checksum= say what the fields do; they
 	// must agree, as in Dockerfile's ADD.
 	if ref.KeepGitDir != nil {
@@ -134,7 +144,7 @@ func (d *decoder) checkGit(c *Copy, rc *remoteCopy, p string, hasChecksum bool) 
 		c.KeepGitDir = *ref.KeepGitDir
 	}
 	if ref.Checksum != "" {
-		if hasChecksum && c.Checksum != ref.Checksum {
+		if c.has("checksum") && c.Checksum != ref.Checksum {
 			d.add(c.FieldRange("checksum"), join(p, "checksum"), "keep one of the two", "checksum: %s disagrees with the URL's checksum=%s", c.Checksum, ref.Checksum)
 		}
 		c.Checksum = ref.Checksum

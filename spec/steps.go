@@ -134,25 +134,22 @@ func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
 	for i, item := range d.list(n, p, "a list of {src: PATH, dest: PATH}") {
 		cpath := index(p, i)
 		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
-		var rc remoteCopy
+		var cf copyFrom
 		d.fieldsWith(item, cpath, "{src: PATH, dest: PATH}", map[string]func(*yaml.Node, string){
 			"from": func(v *yaml.Node, path string) {
-				rc.from, rc.hasFrom = rangeOf(d.resolve(v)), true
+				c.ranges.set("from", rangeOf(d.resolve(v)))
 				if from, ok := d.strOK(v, path, "a step name or context"); ok {
-					d.source(&c.From, from, rc.from, path)
+					d.source(&c.From, from, c.FieldRange("from"), path)
 				}
 			},
 			"src": func(v *yaml.Node, path string) {
-				rc.src = rangeOf(d.resolve(v))
+				c.ranges.set("src", rangeOf(d.resolve(v)))
 				c.Src = d.str(v, path, "a path")
 			},
 			"dest": func(v *yaml.Node, path string) { c.Dest = d.str(v, path, "a path") },
-		}, d.copyOptions(c), d.remoteOptions(c, &rc))
+		}, d.copyOptions(c), d.copySourceOptions(c, &cf))
 		d.checkCopy(c, cpath)
-		d.checkRemote(c, &rc, cpath)
-		if c.Src == "" && rc.url == "" && rc.git == "" {
-			d.add(c.Range, join(cpath, "src"), "add `src: PATH` (use . for the whole context), or `url: URL` or `git: URL` to fetch", "copy has no src")
-		}
+		d.checkCopyFrom(c, &cf, cpath)
 		if c.Dest == "" {
 			d.add(c.Range, join(cpath, "dest"), "add `dest: PATH`", "copy has no dest")
 		}

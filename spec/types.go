@@ -151,6 +151,8 @@ const (
 	// sources; Ref is the URL as written.
 	SourceURL SourceKind = "url"
 	SourceGit SourceKind = "git"
+	// SourceInline is a copy's content:, as a COPY heredoc.
+	SourceInline SourceKind = "inline"
 )
 
 // Source is a resolved reference to an image, a step, scratch or a context.
@@ -270,6 +272,8 @@ type Copy struct {
 	Dest string
 	// Git is the parsed git: source, or nil.
 	Git *GitSource
+	// Content is the text of a content: copy's file, as a COPY heredoc.
+	Content string
 	// Checksum pins what a url: or git: copy fetches, as ADD --checksum: the
 	// file's digest ("sha256:…") or the commit.
 	Checksum string

@@ -1,6 +1,10 @@
 package schema
 
-import "github.com/stowage-build/stowage/spec"
+import (
+	"slices"
+
+	"github.com/stowage-build/stowage/spec"
+)
 
 // The types below describe the YAML a stowage.yaml may hold, not the
 // validated model of package spec: a cache key here is a string or a list,
@@ -496,8 +500,8 @@ type Expose struct {
 type Copy struct {
 	// Where src is read: a step, an image, context (default) or context:NAME.
 	From Source `json:"from"`
-	// The path to copy; . is the whole context. One of src, url and git is
-	// required.
+	// The path to copy; . is the whole context. One of src, url, git and
+	// content is required.
 	Src string `json:"src" schema:"nonempty"`
 	// An http or https URL of a file to download, as ADD URL; it lands in
 	// dest/ under the URL's last segment, or as dest.
@@ -505,6 +509,9 @@ type Copy struct {
 	// A Git repository to check out, as ADD with a Git URL:
 	// https://host/repo.git#REF:SUBDIR or git@host:repo.git.
 	Git GitURL `json:"git"`
+	// The text of a file to write at dest, as a COPY heredoc; ${NAME} is
+	// expanded, $${NAME} is written as ${NAME}.
+	Content string `json:"content"`
 	// Pins a url: copy to the file's digest (sha256:…) or a git: copy to a
 	// commit, as ADD --checksum.
 	Checksum string `json:"checksum" schema:"nonempty"`
@@ -532,14 +539,23 @@ type Copy struct {
 }
 
 func (Copy) refine(s *Schema) {
-	s.OneOf = []*Schema{{Required: []string{"src"}}, {Required: []string{"url"}}, {Required: []string{"git"}}}
-	// The fields that apply to only some sources.
-	not := func(a, b string) *Schema { return &Schema{Required: []string{a, b}} }
-	s.Not = &Schema{AnyOf: []*Schema{
-		not("src", "checksum"), not("src", "keep-git-dir"),
-		not("url", "from"), not("url", "parents"), not("url", "exclude"), not("url", "keep-git-dir"),
-		not("git", "from"), not("git", "parents"), not("git", "unpack"),
-	}}
+	sources := []string{"src", "url", "git", "content"}
+	for _, src := range sources {
+		s.OneOf = append(s.OneOf, &Schema{Required: []string{src}})
+	}
+	// The fields that apply to only some sources, as the decoder has them.
+	only := map[string][]string{
+		"from": {"src"}, "parents": {"src"}, "exclude": {"src", "git"},
+		"checksum": {"url", "git"}, "keep-git-dir": {"git"}, "unpack": {"src", "url"},
+	}
+	s.Not = &Schema{}
+	for _, field := range []string{"from", "parents", "exclude", "checksum", "keep-git-dir", "unpack"} {
+		for _, src := range sources {
+			if !slices.Contains(only[field], src) {
+				s.Not.AnyOf = append(s.Not.AnyOf, &Schema{Required: []string{src, field}})
+			}
+		}
+	}
 }
 
 // An http or https URL.
