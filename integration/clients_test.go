@@ -1,9 +1,13 @@
 package integration
 
 import (
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -98,4 +102,94 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// stowageCLI builds cmd/stowage once per test binary.
+var stowageCLI = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "stowage-cli")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "stowage")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/stowage").CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("go build ./cmd/stowage: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+// TestStowageBuild: `stowage build` builds on buildkitd with the frontend
+// in its own process, and with --frontend through the image, sharing the
+// cache volume; build args, named contexts, secrets and outputs map as in
+// buildx, and a failing step shows its YAML.
+func TestStowageBuild(t *testing.T) {
+	s := needStack(t)
+	bin, err := stowageCLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ownershipProject(t, s, `project: cli-ID
+args: {WHO: nobody}
+caches:
+  c: {key: cli}
+steps:
+  greet:
+    from: [[.Busybox]]
+    mounts:
+      - {cache: c, path: /c}
+      - {type: secret, id: tok, env: TOKEN, required: true}
+      - {type: bind, from: "context:assets", src: /, path: /assets}
+    run: >-
+      mkdir -p /out && echo "hello ${WHO}" > /out/greeting &&
+      echo "$TOKEN" > /out/token-len && wc -c < /out/token-len > /out/token && rm /out/token-len &&
+      cat /assets/a.txt > /out/asset &&
+      echo "${WHO}" >> /c/seen && cat /c/seen > /out/seen
+  out:
+    from: scratch
+    copy: [{from: greet, src: /out, dest: /}]
+`, map[string]string{"assets/a.txt": "asset\n"})
+	build := func(who string, extra ...string) (string, string, error) {
+		out := t.TempDir()
+		args := append([]string{"build", "--addr", s.addr, "--progress", "plain",
+			"--build-arg", "WHO=" + who, "--build-context", "assets=" + filepath.Join(p.dir, "assets"),
+			"--secret", "id=tok,env=STOWAGE_TEST_TOKEN", "-o", "type=local,dest=" + out}, extra...)
+		cmd := exec.Command(bin, append(args, p.dir)...)
+		cmd.Env = append(os.Environ(), "STOWAGE_TEST_TOKEN=s3cret")
+		log, err := cmd.CombinedOutput()
+		return out, string(log), err
+	}
+	out, log, err := build("cli")
+	if err != nil {
+		t.Fatalf("stowage build: %v\n%s", err, log)
+	}
+	assertFile(t, filepath.Join(out, "greeting"), "hello cli\n", log)
+	assertFile(t, filepath.Join(out, "token"), "7\n", log) // "s3cret\n"
+	assertFile(t, filepath.Join(out, "asset"), "asset\n", log)
+	assertFile(t, filepath.Join(out, "seen"), "cli\n", log)
+	if strings.Contains(log, "s3cret") {
+		t.Errorf("the secret's value is in the build log:\n%s", log)
+	}
+
+	// The same volume, through the frontend image, as # syntax= would run it.
+	out, log, err = build("image", "--frontend", s.frontend)
+	if err != nil {
+		t.Fatalf("stowage build --frontend: %v\n%s", err, log)
+	}
+	assertFile(t, filepath.Join(out, "seen"), "cli\nimage\n", log)
+	if !strings.Contains(log, s.frontend) {
+		t.Errorf("the log does not show the frontend image %s:\n%s", s.frontend, log)
+	}
+
+	// A failing step: exit 1, the YAML lines, the command's error.
+	writeFiles(t, p.dir, map[string]string{"stowage.yaml": "project: cli-fail\nsteps:\n  a:\n    from: " + s.busybox + "\n    run: exit 5\n"})
+	_, log, err = build("x")
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("a failing build: %v, want exit code 1\n%s", err, log)
+	}
+	for _, want := range []string{"stowage.yaml:5", ">>>     run: exit 5", "exit code: 5"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the output lacks %q:\n%s", want, log)
+		}
+	}
 }

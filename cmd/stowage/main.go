@@ -1,5 +1,6 @@
-// Command stowage works with stowage.yaml pipelines without a daemon: it
-// lints them, prints their cache volume IDs, and writes their LLB.
+// Command stowage works with stowage.yaml pipelines: it builds them on a
+// BuildKit daemon, and without one lints them, prints their cache volume
+// IDs, and writes their LLB.
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 const usage = `Usage: stowage COMMAND [OPTIONS]
 
 Commands:
+  build  build a spec on buildkitd: stowage build [OPTIONS] [CONTEXT]
   lint   check a spec and its cache volume hazards; exit 1 on any finding
   ids    print the cache volume IDs of a spec
   llb    write the LLB of a spec to stdout (pipe it to buildctl build)
@@ -48,16 +50,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmds := map[string]func(context.Context, *common, []string, io.Writer) error{
-		"lint": lintSpec,
-		"ids":  ids,
-		"llb":  writeLLB,
+		"build": buildSpec,
+		"lint":  lintSpec,
+		"ids":   ids,
+		"llb":   writeLLB,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "stowage: unknown command %q\n\n%s", args[0], usage)
 		return 2
 	}
-	c := &common{fs: flag.NewFlagSet("stowage "+args[0], flag.ContinueOnError)}
+	c := &common{fs: flag.NewFlagSet("stowage "+args[0], flag.ContinueOnError), stderr: stderr}
 	c.fs.SetOutput(stderr)
 	c.register(args[0])
 	if err := c.fs.Parse(args[1:]); err != nil {
@@ -66,11 +69,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if c.fs.NArg() > 0 {
+	if c.fs.NArg() > 0 && args[0] != "build" {
 		fmt.Fprintf(stderr, "stowage %s: unexpected argument %q\n", args[0], c.fs.Arg(0))
 		return 2
 	}
-	if err := cmd(ctx, c, nil, stdout); err != nil {
+	c.fs.Visit(func(f *flag.Flag) { c.fileSet = c.fileSet || f.Name == "f" || f.Name == "file" })
+	if err := cmd(ctx, c, c.fs.Args(), stdout); err != nil {
+		if isUsage(err) {
+			fmt.Fprintf(stderr, "stowage %s: %v\n", args[0], err)
+			return 2
+		}
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
@@ -89,6 +97,11 @@ type common struct {
 	jsonOut   bool
 	// contextPath is --context, the directory {hash: …} key tokens read.
 	contextPath string
+	// fileSet says -f was given; build then reads it, not CONTEXT's.
+	fileSet bool
+	// build holds build's own flags.
+	build  *buildFlags
+	stderr io.Writer
 }
 
 func (c *common) register(cmd string) {
@@ -100,8 +113,12 @@ func (c *common) register(cmd string) {
 	if cmd == "llb" || cmd == "ids" {
 		c.fs.StringVar(&c.contextPath, "context", "", "the build context `DIR` that {hash: …} key tokens read (default: the spec file's directory)")
 	}
-	if cmd == "llb" {
+	if cmd == "llb" || cmd == "build" {
 		c.fs.StringVar(&c.target, "target", "", "the `STEP` to build (default: the spec's default)")
+	}
+	if cmd == "build" {
+		c.build = &buildFlags{}
+		c.build.register(c.fs)
 	}
 	if cmd == "ids" {
 		c.fs.BoolVar(&c.jsonOut, "json", false, "print JSON with each volume's key, scope, namespace, ID and the steps that mount it")

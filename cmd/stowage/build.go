@@ -1,0 +1,267 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/cmd/buildctl/build"
+	"github.com/moby/buildkit/frontend/dockerui"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/util/entitlements"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stowage-build/stowage/frontend"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// defaultAddr is where buildctl looks for buildkitd without BUILDKIT_HOST.
+const defaultAddr = "unix:///run/buildkit/buildkitd.sock"
+
+// buildFlags are build's own flags, named as in docker buildx build (and,
+// for the values' syntax, buildctl), so a command line carries over.
+type buildFlags struct {
+	addr, progress, frontendImage string
+	noCache                       bool
+	contexts, secrets, ssh        strs
+	outputs, cacheFrom, cacheTo   strs
+	allow                         strs
+}
+
+func (b *buildFlags) register(fs *flag.FlagSet) {
+	addr := os.Getenv("BUILDKIT_HOST")
+	if addr == "" {
+		addr = defaultAddr
+	}
+	fs.StringVar(&b.addr, "addr", addr, "the buildkitd `ADDRESS` (default: $BUILDKIT_HOST, else "+defaultAddr+")")
+	fs.StringVar(&b.progress, "progress", "auto", "progress output: auto, plain, tty, quiet or rawjson")
+	fs.StringVar(&b.frontendImage, "frontend", "", "run the frontend from this `IMAGE` through BuildKit's gateway, as # syntax= does (default: in this process)")
+	fs.BoolVar(&b.noCache, "no-cache", false, "run every step again; cache volumes keep their contents (see cache-reset)")
+	fs.Var(&b.contexts, "build-context", "a named context, `NAME=DIR|docker-image://REF` (repeatable)")
+	fs.Var(&b.secrets, "secret", "a secret, `id=ID,src=FILE` or id=ID,env=VAR (repeatable)")
+	fs.Var(&b.ssh, "ssh", "an SSH agent or keys to forward, `default|ID=SOCKET|KEY` (repeatable)")
+	fs.Var(&b.outputs, "output", "where the result goes, `type=local,dest=DIR`, type=oci,dest=FILE, type=image,name=REF,push=true… (repeatable)")
+	fs.Var(&b.outputs, "o", "short for --output")
+	fs.Var(&b.cacheFrom, "cache-from", "a build cache to import, `type=registry,ref=REF`… (repeatable)")
+	fs.Var(&b.cacheTo, "cache-to", "a build cache to export, `type=registry,ref=REF`… (repeatable)")
+	fs.Var(&b.allow, "allow", "grant an entitlement, `network.host|security.insecure` (repeatable)")
+}
+
+// buildSpec builds the spec on a BuildKit daemon, as `docker buildx build
+// -f stowage.yaml CONTEXT` does, with the frontend in this process (or in
+// the --frontend image): no frontend image is needed to build.
+func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error {
+	b := c.build
+	if len(args) > 1 {
+		return usageError{fmt.Sprintf("one build context, not %d: %s", len(args), strings.Join(args, " "))}
+	}
+	contextDir := "."
+	if len(args) == 1 {
+		contextDir = args[0]
+	}
+	file := c.file
+	if !c.fileSet {
+		file = filepath.Join(contextDir, spec.DefaultFile)
+	}
+	if _, err := os.Stat(file); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("no spec at %s: write one there, or pass -f FILE", file)
+		}
+		return err
+	}
+	opt, err := b.solveOpt(c, contextDir, file)
+	if err != nil {
+		return err
+	}
+	mode := progressui.DisplayMode(b.progress)
+	switch mode {
+	case progressui.AutoMode, progressui.PlainMode, progressui.TtyMode, progressui.QuietMode, progressui.RawJSONMode:
+	default:
+		return usageError{fmt.Sprintf("--progress %q: write auto, plain, tty, quiet or rawjson", b.progress)}
+	}
+
+	cl, err := client.New(ctx, b.addr)
+	if err != nil {
+		return fmt.Errorf("connecting to buildkitd at %s: %w", b.addr, err)
+	}
+	defer cl.Close()
+	// The client dials lazily; ask first, so a wrong address fails with
+	// what to do rather than deep inside the solve.
+	if _, err := cl.Info(ctx); err != nil {
+		return fmt.Errorf("cannot reach buildkitd at %s: pass --addr or set BUILDKIT_HOST (hack/stack up starts one): %w", b.addr, err)
+	}
+
+	ch := make(chan *client.SolveStatus)
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		var err error
+		if b.frontendImage != "" {
+			opt.Frontend = "gateway.v0"
+			opt.FrontendAttrs["source"] = b.frontendImage
+			_, err = cl.Solve(ctx, nil, *opt, ch)
+		} else {
+			_, err = cl.Build(ctx, *opt, "stowage", frontend.Build, ch)
+		}
+		return err
+	})
+	eg.Go(func() error {
+		d, err := progressui.NewDisplay(c.stderr, mode)
+		if err != nil {
+			return err
+		}
+		// Drain the channel to its end even after a failure, so the build's
+		// last messages (the failing step's output) are shown.
+		_, err = d.UpdateFrom(context.WithoutCancel(ctx), ch)
+		return err
+	})
+	err = eg.Wait()
+	// As buildx does: the YAML lines an error comes from, before the error.
+	for _, src := range errdefs.Sources(err) {
+		_ = src.Print(c.stderr)
+	}
+	return err
+}
+
+// solveOpt turns the flags into what BuildKit's client takes, mapping each
+// as buildx maps its own.
+func (b *buildFlags) solveOpt(c *common, contextDir, file string) (*client.SolveOpt, error) {
+	ctxFS, err := fsutil.NewFS(contextDir)
+	if err != nil {
+		return nil, fmt.Errorf("build context: %w", err)
+	}
+	specFS, err := fsutil.NewFS(filepath.Dir(file))
+	if err != nil {
+		return nil, fmt.Errorf("spec directory: %w", err)
+	}
+	attrs := map[string]string{"filename": filepath.Base(file)}
+	for _, k := range c.opts.keys {
+		attrs[k] = c.opts.m[k]
+	}
+	for _, k := range c.buildArgs.keys {
+		attrs["build-arg:"+k] = c.buildArgs.m[k]
+	}
+	if c.target != "" {
+		attrs["target"] = c.target
+	}
+	if c.platform != "" {
+		attrs["platform"] = c.platform
+	}
+	if b.noCache {
+		attrs["no-cache"] = ""
+	}
+	locals := map[string]fsutil.FS{dockerui.DefaultLocalNameContext: ctxFS, dockerui.DefaultLocalNameDockerfile: specFS}
+	for _, nc := range b.contexts {
+		name, value, ok := strings.Cut(nc, "=")
+		if !ok || name == "" || value == "" {
+			return nil, usageError{fmt.Sprintf("--build-context %q: write NAME=DIR or NAME=docker-image://REF", nc)}
+		}
+		if strings.HasPrefix(value, "oci-layout://") {
+			return nil, usageError{fmt.Sprintf("--build-context %s: oci-layout:// needs the layout's content store, which only docker buildx build sends; push the image to a registry and use docker-image://", name)}
+		}
+		if isURLish(value) {
+			attrs["context:"+name] = value
+			continue
+		}
+		fs, err := fsutil.NewFS(value)
+		if err != nil {
+			return nil, fmt.Errorf("--build-context %s: %w", name, err)
+		}
+		locals[name] = fs
+		attrs["context:"+name] = "local:" + name
+	}
+	exports, err := build.ParseOutput(b.outputs)
+	if err != nil {
+		return nil, usageError{"--output: " + err.Error()}
+	}
+	cacheFrom, err := build.ParseImportCache(b.cacheFrom)
+	if err != nil {
+		return nil, usageError{"--cache-from: " + err.Error()}
+	}
+	cacheTo, err := build.ParseExportCache(b.cacheTo)
+	if err != nil {
+		return nil, usageError{"--cache-to: " + err.Error()}
+	}
+	var allowed []string
+	for _, a := range b.allow {
+		switch entitlements.Entitlement(a) {
+		case entitlements.EntitlementNetworkHost, entitlements.EntitlementSecurityInsecure:
+			allowed = append(allowed, a)
+		default:
+			return nil, usageError{fmt.Sprintf("--allow %q: write network.host or security.insecure", a)}
+		}
+	}
+	attachable := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(config.LoadDefaultConfigFile(c.stderr)),
+	})}
+	if len(b.secrets) > 0 {
+		store, err := build.ParseSecret(b.secrets)
+		if err != nil {
+			return nil, usageError{"--secret: " + err.Error()}
+		}
+		attachable = append(attachable, store)
+	}
+	if len(b.ssh) > 0 {
+		configs, err := build.ParseSSH(b.ssh)
+		if err != nil {
+			return nil, usageError{"--ssh: " + err.Error()}
+		}
+		agent, err := sshprovider.NewSSHAgentProvider(configs)
+		if err != nil {
+			return nil, fmt.Errorf("--ssh: %w", err)
+		}
+		attachable = append(attachable, agent)
+	}
+	return &client.SolveOpt{
+		Exports:             exports,
+		CacheImports:        cacheFrom,
+		CacheExports:        cacheTo,
+		LocalMounts:         locals,
+		FrontendAttrs:       attrs,
+		Session:             attachable,
+		AllowedEntitlements: allowed,
+	}, nil
+}
+
+// isURLish reports whether a --build-context value is a source BuildKit
+// resolves (an image, a Git or HTTP URL) rather than a
+// directory, as buildx tells them apart.
+func isURLish(v string) bool {
+	for _, p := range []string{"docker-image://", "git://", "https://", "http://", "git@"} {
+		if strings.HasPrefix(v, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// usageError is a mistake on the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u)
+}
+
+// strs is a repeatable string flag.
+type strs []string
+
+func (s *strs) String() string { return strings.Join(*s, " ") }
+
+func (s *strs) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}

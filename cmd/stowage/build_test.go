@@ -1,0 +1,101 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// parseBuild parses build's flags as run does.
+func parseBuild(t *testing.T, args ...string) *common {
+	t.Helper()
+	c := &common{fs: flag.NewFlagSet("stowage build", flag.ContinueOnError), stderr: io.Discard}
+	c.fs.SetOutput(io.Discard)
+	c.register("build")
+	if err := c.fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestBuildSolveOpt: build's flags become the frontend attrs, local
+// mounts, exports and entitlements that buildx would send for the same
+// command line.
+func TestBuildSolveOpt(t *testing.T) {
+	dir := t.TempDir()
+	assets := filepath.Join(dir, "assets")
+	for _, d := range []string{assets, filepath.Join(dir, "ci")} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := parseBuild(t,
+		"--target", "image", "--platform", "linux/amd64,linux/arm64",
+		"--build-arg", "A=1", "--opt", "cache-tenant=acme", "--no-cache",
+		"--build-context", "assets="+assets, "--build-context", "golang:1.26=docker-image://127.0.0.1:5000/golang:1.26",
+		"-o", "type=local,dest="+filepath.Join(dir, "out"), "--allow", "network.host",
+	)
+	opt, err := c.build.solveOpt(c, dir, filepath.Join(dir, "ci", "pipeline.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAttrs := map[string]string{
+		"filename": "pipeline.yaml", "target": "image", "platform": "linux/amd64,linux/arm64",
+		"build-arg:A": "1", "cache-tenant": "acme", "no-cache": "",
+		"context:assets": "local:assets", "context:golang:1.26": "docker-image://127.0.0.1:5000/golang:1.26",
+	}
+	if !reflect.DeepEqual(opt.FrontendAttrs, wantAttrs) {
+		t.Errorf("attrs = %v\nwant %v", opt.FrontendAttrs, wantAttrs)
+	}
+	var locals []string
+	for name := range opt.LocalMounts {
+		locals = append(locals, name)
+	}
+	if strings.Join(slices.Sorted(slices.Values(locals)), " ") != "assets context dockerfile" {
+		t.Errorf("local mounts = %v, want assets, context and dockerfile", locals)
+	}
+	if len(opt.Exports) != 1 || opt.Exports[0].Type != "local" || opt.Exports[0].OutputDir != filepath.Join(dir, "out") {
+		t.Errorf("exports = %+v", opt.Exports)
+	}
+	if !reflect.DeepEqual(opt.AllowedEntitlements, []string{"network.host"}) {
+		t.Errorf("entitlements = %v", opt.AllowedEntitlements)
+	}
+}
+
+// TestBuildUsageErrors: a wrong command line exits 2 with what to write,
+// before any daemon is asked.
+func TestBuildUsageErrors(t *testing.T) {
+	file := writeSpec(t, "project: p\nsteps: {a: {from: scratch}}\n")
+	dir := filepath.Dir(file)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--progress", "fancy", dir}, `--progress "fancy": write auto, plain, tty, quiet or rawjson`},
+		{[]string{"--allow", "root", dir}, `--allow "root": write network.host or security.insecure`},
+		{[]string{"--build-context", "nope", dir}, `--build-context "nope": write NAME=DIR or NAME=docker-image://REF`},
+		{[]string{"--build-context", "l=oci-layout:///x", dir}, "oci-layout:// needs the layout's content store"},
+		{[]string{"-o", "type", dir}, "--output: "},
+		{[]string{dir, dir}, "one build context, not 2"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			code, _, stderr := stowage(t, append([]string{"build", "--addr", "unix:///nonexistent.sock"}, tc.args...)...)
+			if code != 2 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, tc.want)
+			}
+		})
+	}
+	code, _, stderr := stowage(t, "build", "--addr", "unix:///nonexistent.sock", t.TempDir())
+	if code != 1 || !strings.Contains(stderr, "no spec at ") {
+		t.Errorf("without a spec: exit %d, stderr %q", code, stderr)
+	}
+	code, _, stderr = stowage(t, "build", "--addr", "unix:///nonexistent.sock", dir)
+	if code != 1 || !strings.Contains(stderr, "cannot reach buildkitd at unix:///nonexistent.sock") {
+		t.Errorf("without buildkitd: exit %d, stderr %q", code, stderr)
+	}
+}
