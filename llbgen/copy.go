@@ -21,7 +21,7 @@ import (
 func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *namer) (llb.State, error) {
 	what := copyInstruction(c, true)
 	constraints := append([]llb.ConstraintsOpt{n.name(what), l.location(c.Range)}, n.extra...)
-	src, srcPath, err := l.copySource(ctx, ss, c, n.label(what))
+	src, srcPath, err := l.copySource(ctx, ss, c, n, what)
 	if err != nil {
 		return llb.State{}, err
 	}
@@ -65,19 +65,27 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 
 // copySource is the filesystem a copy reads and the path it reads there.
 // A url: copy reads one file, named as the URL's last segment (as ADD
-// names it); a git: copy reads the checkout's root.
-func (l *lowering) copySource(ctx context.Context, ss *stepState, c *spec.Copy, name string) (llb.State, string, error) {
+// names it); a git: copy reads the checkout's root. Fetches and the file a
+// content: copy makes share the copy's name, and --no-cache (n.extra).
+func (l *lowering) copySource(ctx context.Context, ss *stepState, c *spec.Copy, n *namer, what string) (llb.State, string, error) {
+	name := llb.WithCustomName(n.label(what))
 	switch c.From.Kind {
 	case spec.SourceURL:
 		file := urlFile(c.From.Ref)
-		opts := []llb.HTTPOption{llb.Filename(file), llb.WithCustomName(name)}
+		opts := []llb.HTTPOption{llb.Filename(file), name, l.location(c.FieldRange("url"))}
 		if c.Checksum != "" {
 			opts = append(opts, llb.Checksum(digest.Digest(c.Checksum)))
 		}
-		return llb.HTTP(c.From.Ref, append(opts, l.location(c.FieldRange("url")))...), file, nil
+		for _, o := range n.extra {
+			opts = append(opts, o)
+		}
+		return llb.HTTP(c.From.Ref, opts...), file, nil
 	case spec.SourceGit:
 		g := c.Git
-		opts := []llb.GitOption{llb.WithCustomName(name), llb.GitRef(g.Ref), l.location(c.FieldRange("git"))}
+		opts := []llb.GitOption{name, llb.GitRef(g.Ref), l.location(c.FieldRange("git"))}
+		for _, o := range n.extra {
+			opts = append(opts, o)
+		}
 		if c.KeepGitDir {
 			opts = append(opts, llb.KeepGitDir())
 		}
@@ -95,7 +103,8 @@ func (l *lowering) copySource(ctx context.Context, ss *stepState, c *spec.Copy, 
 		// As a COPY heredoc: the file is made in an empty filesystem, then
 		// copied, so chown, chmod and link apply as to any copy.
 		file := path.Base(c.Dest)
-		st := llb.Scratch().File(llb.Mkfile(file, 0o644, []byte(c.Content)), llb.WithCustomName(name), llb.Platform(ss.platform), l.location(c.Range))
+		opts := append([]llb.ConstraintsOpt{name, llb.Platform(ss.platform), l.location(c.Range)}, n.extra...)
+		st := llb.Scratch().File(llb.Mkfile(file, 0o644, []byte(c.Content)), opts...)
 		return st, file, nil
 	}
 	st, err := l.sourceState(ctx, c.From, ss, c.Range)

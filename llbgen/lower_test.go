@@ -587,3 +587,39 @@ func TestSetPlatform(t *testing.T) {
 		}
 	}
 }
+
+// TestNoCacheRefetches: under --no-cache a step's url: and git: copies
+// fetch again and its content: file is made again, as its file ops are.
+func TestNoCacheRefetches(t *testing.T) {
+	s := load(t, "testdata/lower/stepopts.yaml")
+	for _, noCache := range []bool{false, true} {
+		opt := testOptions()
+		opt.NoCache = func(step string) bool { return noCache && step == "files" }
+		def := marshal(t, mustLower(t, s, opt))
+		seen := map[string]bool{}
+		for _, dt := range def.Def {
+			var op pb.Op
+			if err := op.UnmarshalVT(dt); err != nil {
+				t.Fatal(err)
+			}
+			var kind string
+			switch {
+			case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "https://"):
+				kind = "url"
+			case op.GetSource() != nil && strings.HasPrefix(op.GetSource().Identifier, "git://"):
+				kind = "git"
+			case op.GetFile() != nil && op.GetFile().Actions[0].GetMkfile() != nil:
+				kind = "content"
+			default:
+				continue
+			}
+			seen[kind] = true
+			if got := def.Metadata[digest.FromBytes(dt)].IgnoreCache; got != noCache {
+				t.Errorf("no-cache %v: the %s op has ignore-cache %v", noCache, kind, got)
+			}
+		}
+		if len(seen) != 3 {
+			t.Fatalf("found only %v of the url, git and content ops: the test proves nothing", seen)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -18,8 +19,19 @@ type copyFrom struct {
 	url, git, content string
 }
 
-// The fields that name what a copy reads; a copy has exactly one.
-var copySources = []string{"src", "url", "git", "content"}
+// CopySources are the fields that name what a copy reads; a copy has
+// exactly one.
+var CopySources = []string{"src", "url", "git", "content"}
+
+// CopyFieldSources maps each copy field that applies to some sources only
+// (from:, parents:, …) to those sources, for the JSON Schema to say the same.
+func CopyFieldSources() map[string][]string {
+	out := map[string][]string{}
+	for field, rule := range copyFieldSources {
+		out[field] = slices.Clone(rule.sources)
+	}
+	return out
+}
 
 // copyFieldSources lists, for the fields that apply to some sources only,
 // the sources they apply to, and a hint for the others.
@@ -71,7 +83,7 @@ func (d *decoder) copySourceOptions(c *Copy, cf *copyFrom) map[string]func(*yaml
 // fields, and makes From the source of a url:, git: or content: copy.
 func (d *decoder) checkCopyFrom(c *Copy, cf *copyFrom, p string) {
 	var written []string
-	for _, s := range copySources {
+	for _, s := range CopySources {
 		if s == "src" && c.Src != "" || s != "src" && c.has(s) {
 			written = append(written, s)
 		}
@@ -86,7 +98,7 @@ func (d *decoder) checkCopyFrom(c *Copy, cf *copyFrom, p string) {
 		return
 	}
 	source := written[0]
-	for _, field := range []string{"from", "parents", "exclude", "checksum", "keep-git-dir", "unpack"} {
+	for _, field := range slices.Sorted(maps.Keys(copyFieldSources)) {
 		rule := copyFieldSources[field]
 		if c.has(field) && !slices.Contains(rule.sources, source) {
 			d.add(c.FieldRange(field), join(p, field), rule.hint, "%s: does not apply to a %s: copy", field, source)

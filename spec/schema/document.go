@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/stowage-build/stowage/spec"
@@ -539,18 +540,14 @@ type Copy struct {
 }
 
 func (Copy) refine(s *Schema) {
-	sources := []string{"src", "url", "git", "content"}
-	for _, src := range sources {
+	for _, src := range spec.CopySources {
 		s.OneOf = append(s.OneOf, &Schema{Required: []string{src}})
 	}
-	// The fields that apply to only some sources, as the decoder has them.
-	only := map[string][]string{
-		"from": {"src"}, "parents": {"src"}, "exclude": {"src", "git"},
-		"checksum": {"url", "git"}, "keep-git-dir": {"git"}, "unpack": {"src", "url"},
-	}
+	// The fields that apply to only some sources, from the decoder's table.
+	only := spec.CopyFieldSources()
 	s.Not = &Schema{}
-	for _, field := range []string{"from", "parents", "exclude", "checksum", "keep-git-dir", "unpack"} {
-		for _, src := range sources {
+	for _, field := range slices.Sorted(maps.Keys(only)) {
+		for _, src := range spec.CopySources {
 			if !slices.Contains(only[field], src) {
 				s.Not.AnyOf = append(s.Not.AnyOf, &Schema{Required: []string{src, field}})
 			}
