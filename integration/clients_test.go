@@ -3,12 +3,15 @@ package integration
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // The spec these tests build through each client: it writes a file whose
@@ -178,6 +181,41 @@ steps:
 	assertFile(t, filepath.Join(out, "seen"), "cli\nimage\n", log)
 	if !strings.Contains(log, s.frontend) {
 		t.Errorf("the log does not show the frontend image %s:\n%s", s.frontend, log)
+	}
+
+	// -t and --push as in buildx; --metadata-file names what was pushed.
+	registry := os.Getenv("STOWAGE_REGISTRY")
+	if registry == "" {
+		t.Fatal("STOWAGE_REGISTRY is unset: eval \"$(hack/stack env)\"")
+	}
+	meta := filepath.Join(t.TempDir(), "metadata.json")
+	tag := nonce()
+	_, log, err = build("push", "-t", registry+"/stowage-test/cli:"+tag, "--push", "--metadata-file", meta)
+	if err != nil {
+		t.Fatalf("stowage build --push: %v\n%s", err, log)
+	}
+	var md struct {
+		Digest string `json:"containerimage.digest"`
+		Name   string `json:"image.name"`
+	}
+	mustJSON(t, []byte(readFile(t, meta)), &md)
+	if md.Name != registry+"/stowage-test/cli:"+tag || !strings.HasPrefix(md.Digest, "sha256:") {
+		t.Fatalf("metadata: name %q, digest %q\n%s", md.Name, md.Digest, readFile(t, meta))
+	}
+	for _, ref := range []string{tag, md.Digest} {
+		req, err := http.NewRequest(http.MethodHead, "http://"+registry+"/v2/stowage-test/cli/manifests/"+ref, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", strings.Join([]string{ocispecs.MediaTypeImageManifest, ocispecs.MediaTypeImageIndex}, ", "))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the registry has no manifest %s after --push: %s", ref, resp.Status)
+		}
 	}
 
 	// A failing step: exit 1, the YAML lines, the command's error.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,10 +36,11 @@ const defaultAddr = "unix:///run/buildkit/buildkitd.sock"
 // for the values' syntax, buildctl), so a command line carries over.
 type buildFlags struct {
 	addr, progress, frontendImage string
-	noCache                       bool
+	metadataFile                  string
+	noCache, push                 bool
 	contexts, secrets, ssh        strs
 	outputs, cacheFrom, cacheTo   strs
-	allow                         strs
+	allow, tags                   strs
 }
 
 func (b *buildFlags) register(fs *flag.FlagSet) {
@@ -54,6 +57,10 @@ func (b *buildFlags) register(fs *flag.FlagSet) {
 	fs.Var(&b.ssh, "ssh", "an SSH agent or keys to forward, `default|ID=SOCKET|KEY` (repeatable)")
 	fs.Var(&b.outputs, "output", "where the result goes, `type=local,dest=DIR`, type=oci,dest=FILE, type=image,name=REF,push=true… (repeatable)")
 	fs.Var(&b.outputs, "o", "short for --output")
+	fs.Var(&b.tags, "tag", "name the image `REF` (repeatable); with --push, push it")
+	fs.Var(&b.tags, "t", "short for --tag")
+	fs.BoolVar(&b.push, "push", false, "push the image named by --tag, as --output type=image,push=true")
+	fs.StringVar(&b.metadataFile, "metadata-file", "", "write the build's result (the image digest, …) as JSON to `FILE`, as buildx does")
 	fs.Var(&b.cacheFrom, "cache-from", "a build cache to import, `type=registry,ref=REF`… (repeatable)")
 	fs.Var(&b.cacheTo, "cache-to", "a build cache to export, `type=registry,ref=REF`… (repeatable)")
 	fs.Var(&b.allow, "allow", "grant an entitlement, `network.host|security.insecure` (repeatable)")
@@ -105,14 +112,15 @@ func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error
 
 	ch := make(chan *client.SolveStatus)
 	eg, ctx := errgroup.WithContext(ctx)
+	var resp *client.SolveResponse
 	eg.Go(func() error {
 		var err error
 		if b.frontendImage != "" {
 			opt.Frontend = "gateway.v0"
 			opt.FrontendAttrs["source"] = b.frontendImage
-			_, err = cl.Solve(ctx, nil, *opt, ch)
+			resp, err = cl.Solve(ctx, nil, *opt, ch)
 		} else {
-			_, err = cl.Build(ctx, *opt, "stowage", frontend.Build, ch)
+			resp, err = cl.Build(ctx, *opt, "stowage", frontend.Build, ch)
 		}
 		return err
 	})
@@ -131,7 +139,31 @@ func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error
 	for _, src := range errdefs.Sources(err) {
 		_ = src.Print(c.stderr)
 	}
+	if err == nil && b.metadataFile != "" {
+		err = writeMetadata(b.metadataFile, resp.ExporterResponse)
+	}
 	return err
+}
+
+// writeMetadata writes the exporter's response as buildx's --metadata-file
+// does: values that are base64-encoded JSON objects (the image descriptor)
+// decoded, the rest as strings.
+func writeMetadata(file string, response map[string]string) error {
+	out := map[string]any{}
+	for k, v := range response {
+		out[k] = v
+		if dt, err := base64.StdEncoding.DecodeString(v); err == nil {
+			var obj map[string]any
+			if json.Unmarshal(dt, &obj) == nil && len(obj) > 0 {
+				out[k] = json.RawMessage(dt)
+			}
+		}
+	}
+	dt, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(file, append(dt, '\n'), 0o644)
 }
 
 // solveOpt turns the flags into what BuildKit's client takes, mapping each
@@ -185,6 +217,9 @@ func (b *buildFlags) solveOpt(c *common, contextDir, file string) (*client.Solve
 	if err != nil {
 		return nil, usageError{"--output: " + err.Error()}
 	}
+	if exports, err = b.tagExports(exports); err != nil {
+		return nil, err
+	}
 	cacheFrom, err := build.ParseImportCache(b.cacheFrom)
 	if err != nil {
 		return nil, usageError{"--cache-from: " + err.Error()}
@@ -232,6 +267,49 @@ func (b *buildFlags) solveOpt(c *common, contextDir, file string) (*client.Solve
 		Session:             attachable,
 		AllowedEntitlements: allowed,
 	}, nil
+}
+
+// tagExports applies --tag and --push as buildx does: they name (and push)
+// an image output, added when --output gave none. As in buildx, an output
+// of type=registry is an image output that pushes; buildkitd knows no
+// registry exporter.
+func (b *buildFlags) tagExports(exports []client.ExportEntry) ([]client.ExportEntry, error) {
+	for i := range exports {
+		if exports[i].Type == "registry" {
+			exports[i].Type = client.ExporterImage
+			if exports[i].Attrs == nil {
+				exports[i].Attrs = map[string]string{}
+			}
+			exports[i].Attrs["push"] = "true"
+		}
+	}
+	if len(b.tags) == 0 {
+		if b.push {
+			return nil, usageError{"--push: name the image with -t REF"}
+		}
+		return exports, nil
+	}
+	var image *client.ExportEntry
+	for i := range exports {
+		if exports[i].Type == client.ExporterImage {
+			image = &exports[i]
+		}
+	}
+	if image == nil {
+		exports = append(exports, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{}})
+		image = &exports[len(exports)-1]
+	}
+	if image.Attrs == nil {
+		image.Attrs = map[string]string{}
+	}
+	if image.Attrs["name"] != "" {
+		return nil, usageError{"--tag: the image --output already has name=" + image.Attrs["name"] + "; give the names in one place"}
+	}
+	image.Attrs["name"] = strings.Join(b.tags, ",")
+	if b.push {
+		image.Attrs["push"] = "true"
+	}
+	return exports, nil
 }
 
 // isURLish reports whether a --build-context value is a source BuildKit

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,6 +68,42 @@ func TestBuildSolveOpt(t *testing.T) {
 	}
 }
 
+// TestBuildTags: -t and --push name and push an image output, as in buildx:
+// their own when --output gave none, else the image --output's.
+func TestBuildTags(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string // type and attrs of each export
+	}{
+		{"tags and push", []string{"-t", "r/a:1", "--tag", "r/a:latest", "--push"}, []string{"image name=r/a:1,r/a:latest push=true"}},
+		{"tag only", []string{"-t", "r/a:1"}, []string{"image name=r/a:1"}},
+		{"tag names the image output", []string{"-o", "type=registry", "-t", "r/a:1"}, []string{"image name=r/a:1 push=true"}},
+		{"registry output", []string{"-o", "type=registry,name=r/a:2"}, []string{"image name=r/a:2 push=true"}},
+		{"tag beside a local output", []string{"-o", "type=local,dest=" + dir, "-t", "r/a:1"}, []string{"local", "image name=r/a:1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := parseBuild(t, tc.args...)
+			opt, err := c.build.solveOpt(c, dir, filepath.Join(dir, "stowage.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range opt.Exports {
+				line := e.Type
+				for _, k := range slices.Sorted(maps.Keys(e.Attrs)) {
+					line += " " + k + "=" + e.Attrs[k]
+				}
+				got = append(got, line)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("exports = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // TestBuildUsageErrors: a wrong command line exits 2 with what to write,
 // before any daemon is asked.
 func TestBuildUsageErrors(t *testing.T) {
@@ -82,6 +119,8 @@ func TestBuildUsageErrors(t *testing.T) {
 		{[]string{"--build-context", "l=oci-layout:///x", dir}, "oci-layout:// needs the layout's content store"},
 		{[]string{"-o", "type", dir}, "--output: "},
 		{[]string{dir, dir}, "one build context, not 2"},
+		{[]string{"--push", dir}, "--push: name the image with -t REF"},
+		{[]string{"-o", "type=image,name=x", "-t", "y", dir}, "the image --output already has name=x"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
 			code, _, stderr := stowage(t, append([]string{"build", "--addr", "unix:///nonexistent.sock"}, tc.args...)...)
