@@ -231,3 +231,42 @@ steps:
 		}
 	}
 }
+
+// TestStowageBuildCall: `stowage build --call` answers as buildx does, in
+// process and through the frontend image; a check with findings exits 1.
+func TestStowageBuildCall(t *testing.T) {
+	s := needStack(t)
+	bin, err := stowageCLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProject(t, s, `project: cli-call
+caches:
+  apt: {key: apt}
+steps:
+  a:
+    description: the only step
+    from: [[.Busybox]]
+    mounts: [{cache: apt, path: /var/cache/apt}]
+    run: ls
+`, nil)
+	call := func(args ...string) (string, int) {
+		cmd := exec.Command(bin, append([]string{"build", "--addr", s.addr, "--progress", "quiet"}, append(args, p.dir)...)...)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("stowage %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	for _, via := range [][]string{nil, {"--frontend", s.frontend}} {
+		out, code := call(append([]string{"--call", "targets"}, via...)...)
+		if code != 0 || !strings.Contains(out, "a (default)") || !strings.Contains(out, "the only step") {
+			t.Errorf("--call targets %v: exit %d\n%s", via, code, out)
+		}
+		out, code = call(append([]string{"--call", "check"}, via...)...)
+		if code != 1 || !strings.Contains(out, "PackageManagerNotLocked") || !strings.Contains(out, "stowage.yaml:8") {
+			t.Errorf("--call check %v: exit %d, want 1 and the warning at stowage.yaml:8\n%s", via, code, out)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/cmd/buildctl/build"
 	"github.com/moby/buildkit/frontend/dockerui"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
@@ -36,7 +38,7 @@ const defaultAddr = "unix:///run/buildkit/buildkitd.sock"
 // for the values' syntax, buildctl), so a command line carries over.
 type buildFlags struct {
 	addr, progress, frontendImage string
-	metadataFile                  string
+	metadataFile, call            string
 	noCache, push                 bool
 	contexts, secrets, ssh        strs
 	outputs, cacheFrom, cacheTo   strs
@@ -60,6 +62,7 @@ func (b *buildFlags) register(fs *flag.FlagSet) {
 	fs.Var(&b.tags, "tag", "name the image `REF` (repeatable); with --push, push it")
 	fs.Var(&b.tags, "t", "short for --tag")
 	fs.BoolVar(&b.push, "push", false, "push the image named by --tag, as --output type=image,push=true")
+	fs.StringVar(&b.call, "call", "build", "what to ask the frontend instead of building: `outline|targets|check`, with ,format=json for JSON")
 	fs.StringVar(&b.metadataFile, "metadata-file", "", "write the build's result (the image digest, …) as JSON to `FILE`, as buildx does")
 	fs.Var(&b.cacheFrom, "cache-from", "a build cache to import, `type=registry,ref=REF`… (repeatable)")
 	fs.Var(&b.cacheTo, "cache-to", "a build cache to export, `type=registry,ref=REF`… (repeatable)")
@@ -69,7 +72,7 @@ func (b *buildFlags) register(fs *flag.FlagSet) {
 // buildSpec builds the spec on a BuildKit daemon, as `docker buildx build
 // -f stowage.yaml CONTEXT` does, with the frontend in this process (or in
 // the --frontend image): no frontend image is needed to build.
-func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error {
+func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) error {
 	b := c.build
 	if len(args) > 1 {
 		return usageError{fmt.Sprintf("one build context, not %d: %s", len(args), strings.Join(args, " "))}
@@ -88,9 +91,18 @@ func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error
 		}
 		return err
 	}
+	call, format, err := parseCall(b.call)
+	if err != nil {
+		return err
+	}
 	opt, err := b.solveOpt(c, contextDir, file)
 	if err != nil {
 		return err
+	}
+	if call != "build" {
+		// As buildx: a subrequest answers with metadata, and exports nothing.
+		opt.FrontendAttrs["requestid"] = "frontend." + call
+		opt.Exports = nil
 	}
 	mode := progressui.DisplayMode(b.progress)
 	switch mode {
@@ -113,15 +125,26 @@ func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error
 	ch := make(chan *client.SolveStatus)
 	eg, ctx := errgroup.WithContext(ctx)
 	var resp *client.SolveResponse
+	var meta map[string][]byte
 	eg.Go(func() error {
 		var err error
-		if b.frontendImage != "" {
-			opt.Frontend = "gateway.v0"
-			opt.FrontendAttrs["source"] = b.frontendImage
-			resp, err = cl.Solve(ctx, nil, *opt, ch)
-		} else {
-			resp, err = cl.Build(ctx, *opt, "stowage", frontend.Build, ch)
-		}
+		resp, err = cl.Build(ctx, *opt, "stowage", func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+			var res *gateway.Result
+			var err error
+			if b.frontendImage != "" {
+				// As # syntax= forwards: the image's frontend, given every
+				// attr, reading the same session's local directories.
+				attrs := maps.Clone(opt.FrontendAttrs)
+				attrs["source"] = b.frontendImage
+				res, err = gc.Solve(ctx, gateway.SolveRequest{Frontend: "gateway.v0", FrontendOpt: attrs})
+			} else {
+				res, err = frontend.Build(ctx, gc)
+			}
+			if res != nil {
+				meta = res.Metadata
+			}
+			return res, err
+		}, ch)
 		return err
 	})
 	eg.Go(func() error {
@@ -142,7 +165,51 @@ func buildSpec(ctx context.Context, c *common, args []string, _ io.Writer) error
 	if err == nil && b.metadataFile != "" {
 		err = writeMetadata(b.metadataFile, resp.ExporterResponse)
 	}
+	if err == nil && call != "build" {
+		err = printCall(out, call, format, meta)
+	}
 	return err
+}
+
+// parseCall splits --call's value as buildx does: a name (check is the
+// lint subrequest), then ,format=text|json.
+func parseCall(v string) (name, format string, err error) {
+	name, rest, _ := strings.Cut(v, ",")
+	format = "text"
+	if rest != "" {
+		f, ok := strings.CutPrefix(rest, "format=")
+		if !ok || (f != "text" && f != "json") {
+			return "", "", usageError{fmt.Sprintf("--call %q: write NAME or NAME,format=json", v)}
+		}
+		format = f
+	}
+	switch name {
+	case "build", "outline", "targets":
+	case "check", "lint":
+		name = "lint"
+	default:
+		return "", "", usageError{fmt.Sprintf("--call %q: write build, outline, targets or check", name)}
+	}
+	return name, format, nil
+}
+
+// printCall prints a subrequest's answer; a check with findings fails, as
+// in buildx.
+func printCall(out io.Writer, call, format string, meta map[string][]byte) error {
+	dt, ok := meta["result."+map[string]string{"text": "txt", "json": "json"}[format]]
+	if !ok {
+		return fmt.Errorf("the frontend gave no answer to --call=%s", call)
+	}
+	if len(dt) == 0 && call == "lint" && format == "text" {
+		dt = []byte("Check complete, no warnings found.\n") // buildx's words
+	}
+	if _, err := out.Write(dt); err != nil {
+		return err
+	}
+	if code := strings.TrimSpace(string(meta["result.statuscode"])); code != "" && code != "0" {
+		return fmt.Errorf("--call=check: the spec has lint findings")
+	}
+	return nil
 }
 
 // writeMetadata writes the exporter's response as buildx's --metadata-file

@@ -138,3 +138,28 @@ func TestBuildUsageErrors(t *testing.T) {
 		t.Errorf("without buildkitd: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestParseCall(t *testing.T) {
+	for _, tc := range []struct {
+		in, name, format, err string
+	}{
+		{in: "build", name: "build", format: "text"},
+		{in: "targets", name: "targets", format: "text"},
+		{in: "outline,format=json", name: "outline", format: "json"},
+		{in: "check", name: "lint", format: "text"},
+		{in: "check,format=json", name: "lint", format: "json"},
+		{in: "lint", name: "lint", format: "text"},
+		{in: "outline,format=yaml", err: `--call "outline,format=yaml": write NAME or NAME,format=json`},
+		{in: "subrequests.describe", err: `--call "subrequests.describe": write build, outline, targets or check`},
+	} {
+		name, format, err := parseCall(tc.in)
+		switch {
+		case tc.err != "":
+			if err == nil || err.Error() != tc.err || !isUsage(err) {
+				t.Errorf("parseCall(%q) = %v, want the usage error %q", tc.in, err, tc.err)
+			}
+		case err != nil || name != tc.name || format != tc.format:
+			t.Errorf("parseCall(%q) = %q, %q, %v; want %q, %q", tc.in, name, format, err, tc.name, tc.format)
+		}
+	}
+}
