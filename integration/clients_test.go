@@ -3,15 +3,12 @@ package integration
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-
-	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // The spec these tests build through each client: it writes a file whose
@@ -203,19 +200,7 @@ steps:
 		t.Fatalf("metadata: name %q, digest %q\n%s", md.Name, md.Digest, readFile(t, meta))
 	}
 	for _, ref := range []string{tag, md.Digest} {
-		req, err := http.NewRequest(http.MethodHead, "http://"+registry+"/v2/stowage-test/cli/manifests/"+ref, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", strings.Join([]string{ocispecs.MediaTypeImageManifest, ocispecs.MediaTypeImageIndex}, ", "))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("the registry has no manifest %s after --push: %s", ref, resp.Status)
-		}
+		assertManifest(t, registry, "stowage-test/cli", ref)
 	}
 
 	// A failing step: exit 1, the YAML lines, the command's error.

@@ -30,20 +30,7 @@ steps:
 	}
 	ref := fmt.Sprintf("%s/stowage-test/outputs:%s", registry, id)
 	s.buildx(t, p.dir, "-f", "stowage.yaml", "--provenance=false", "--push", "-t", ref, ".")
-	req, err := http.NewRequest(http.MethodHead, fmt.Sprintf("http://%s/v2/stowage-test/outputs/manifests/%s", registry, id), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Accept", strings.Join([]string{ocispecs.MediaTypeImageManifest, ocispecs.MediaTypeImageIndex,
-		"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json"}, ", "))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Errorf("the registry has no manifest for %s: %s", ref, resp.Status)
-	}
+	assertManifest(t, registry, "stowage-test/outputs", id)
 
 	dir := t.TempDir()
 	for _, out := range []string{"type=tar", "type=docker", "type=oci"} {
@@ -66,4 +53,24 @@ steps:
 		t.Error("type=docker: no manifest.json, so docker load would refuse it")
 	}
 	ociImage(t, filepath.Join(dir, "oci.tar"))
+}
+
+// assertManifest checks that the registry holds a manifest (or index) for
+// repo at ref, a tag or a digest.
+func assertManifest(t *testing.T, registry, repo, ref string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodHead, fmt.Sprintf("http://%s/v2/%s/manifests/%s", registry, repo, ref), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", strings.Join([]string{ocispecs.MediaTypeImageManifest, ocispecs.MediaTypeImageIndex,
+		"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json"}, ", "))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the registry has no manifest %s:%s: %s", repo, ref, resp.Status)
+	}
 }
