@@ -129,35 +129,6 @@ func (d *decoder) commands(n *yaml.Node, p string) []*Command {
 	return out
 }
 
-func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
-	var out []*Copy
-	for i, item := range d.list(n, p, "a list of {src: PATH, dest: PATH}") {
-		cpath := index(p, i)
-		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
-		var cf copyFrom
-		d.fieldsWith(item, cpath, "{src: PATH, dest: PATH}", map[string]func(*yaml.Node, string){
-			"from": func(v *yaml.Node, path string) {
-				c.ranges.set("from", rangeOf(d.resolve(v)))
-				if from, ok := d.strOK(v, path, "a step name or context"); ok {
-					d.source(&c.From, from, c.FieldRange("from"), path)
-				}
-			},
-			"src": func(v *yaml.Node, path string) {
-				c.ranges.set("src", rangeOf(d.resolve(v)))
-				c.Src = d.str(v, path, "a path")
-			},
-			"dest": func(v *yaml.Node, path string) { c.Dest = d.str(v, path, "a path") },
-		}, d.copyOptions(c), d.copySourceOptions(c, &cf))
-		d.checkCopy(c, cpath)
-		d.checkCopyFrom(c, &cf, cpath)
-		if c.Dest == "" {
-			d.add(c.Range, join(cpath, "dest"), "add `dest: PATH`", "copy has no dest")
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
 func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 	var out []*Mount
 	for i, item := range d.list(n, p, "a list of mounts like {cache: NAME, path: PATH}") {

@@ -1,0 +1,319 @@
+package spec
+
+import (
+	"maps"
+	"net/url"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
+	digest "github.com/opencontainers/go-digest"
+	"go.yaml.in/yaml/v3"
+)
+
+// copies decodes a step's copies: COPY's and ADD's sources and flags.
+func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
+	var out []*Copy
+	for i, item := range d.list(n, p, "a list of {src: PATH, dest: PATH}") {
+		cpath := index(p, i)
+		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
+		var cf copyFrom
+		d.fields(item, cpath, "{src: PATH, dest: PATH}", d.copyFields(c, &cf))
+		d.checkCopy(c, cpath)
+		d.checkCopyFrom(c, &cf, cpath)
+		if c.Dest == "" {
+			d.add(c.Range, join(cpath, "dest"), "add `dest: PATH`", "copy has no dest")
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// copyFields are the handlers of a copy's fields, in one map: a copy's
+// decoding runs once per copy on every build.
+func (d *decoder) copyFields(c *Copy, cf *copyFrom) map[string]func(*yaml.Node, string) {
+	return map[string]func(*yaml.Node, string){
+		"from": func(v *yaml.Node, p string) {
+			c.ranges.set("from", rangeOf(d.resolve(v)))
+			if from, ok := d.strOK(v, p, "a step name or context"); ok {
+				d.source(&c.From, from, c.FieldRange("from"), p)
+			}
+		},
+		"src": func(v *yaml.Node, p string) {
+			c.ranges.set("src", rangeOf(d.resolve(v)))
+			c.Src = d.str(v, p, "a path")
+		},
+		"dest": func(v *yaml.Node, p string) {
+			c.ranges.set("dest", rangeOf(d.resolve(v)))
+			c.Dest = d.str(v, p, "a path")
+		},
+		// ADD's sources besides src:, and their flags.
+		"url": func(v *yaml.Node, p string) {
+			c.ranges.set("url", rangeOf(d.resolve(v)))
+			cf.url, _ = d.strOK(v, p, "an http or https URL")
+		},
+		"git": func(v *yaml.Node, p string) {
+			c.ranges.set("git", rangeOf(d.resolve(v)))
+			cf.git, _ = d.strOK(v, p, "a Git URL")
+		},
+		"content": func(v *yaml.Node, p string) {
+			c.ranges.set("content", rangeOf(d.resolve(v)))
+			cf.content = d.str(v, p, "the file's text")
+		},
+		"checksum": func(v *yaml.Node, p string) {
+			c.ranges.set("checksum", rangeOf(d.resolve(v)))
+			c.Checksum = d.str(v, p, "a checksum")
+		},
+		"keep-git-dir": func(v *yaml.Node, p string) {
+			c.ranges.set("keep-git-dir", rangeOf(d.resolve(v)))
+			c.KeepGitDir = d.bool(v, p)
+		},
+		"unpack": func(v *yaml.Node, p string) {
+			c.ranges.set("unpack", rangeOf(d.resolve(v)))
+			c.Unpack = d.bool(v, p)
+		},
+		// COPY's flags.
+		"chown": func(v *yaml.Node, p string) {
+			c.ranges.set("chown", rangeOf(d.resolve(v)))
+			var ok bool
+			if c.Chown, ok = d.strOK(v, p, `"user[:group]"`); !ok {
+				return
+			}
+			u, g, _ := strings.Cut(c.Chown, ":")
+			if u == "" || strings.Contains(g, ":") || strings.ContainsAny(c.Chown, " \t\n") {
+				d.add(c.FieldRange("chown"), p, `write "user", "user:group", "uid" or "uid:gid", like "app:app" or "1000:1000"`, "chown %q is not user[:group]", c.Chown)
+			}
+		},
+		"chmod": func(v *yaml.Node, p string) {
+			c.ranges.set("chmod", rangeOf(d.resolve(v)))
+			var ok bool
+			if c.Chmod, ok = d.strOK(v, p, `a mode like "0644" or "u+x"`); ok && !validChmod(c.Chmod) {
+				d.add(c.FieldRange("chmod"), p, `write an octal mode up to 07777 like "0644", or a symbolic one like "u+x,go-w"`, "%q is not a mode", c.Chmod)
+			}
+		},
+		"exclude": func(v *yaml.Node, p string) {
+			n := d.resolve(v)
+			c.ranges.set("exclude", rangeOf(n))
+			items, paths := []*yaml.Node{n}, []string{p}
+			switch {
+			case n.Kind == yaml.SequenceNode:
+				items, paths = n.Content, make([]string, len(n.Content))
+				for i := range items {
+					paths[i] = index(p, i)
+				}
+			case n.Kind != yaml.ScalarNode || isNull(n):
+				d.add(rangeOf(n), p, "write a pattern, or a list like [*.md, **/testdata]", "expected a list of patterns, found %s", describe(n))
+				return
+			}
+			for i, item := range items {
+				pat, ok := d.strOK(item, paths[i], "a pattern")
+				if !ok {
+					continue
+				}
+				r := rangeOf(d.resolve(item))
+				if pat == "" {
+					d.add(r, paths[i], "write a pattern like *.md or **/testdata, or remove the entry", "empty exclude pattern")
+					continue
+				}
+				if _, err := path.Match(strings.TrimPrefix(pat, "!"), ""); err != nil {
+					d.add(r, paths[i], "write a pattern as in .dockerignore, like *.md or **/testdata", "%q is not a valid pattern", pat)
+					continue
+				}
+				c.Exclude = append(c.Exclude, pat)
+			}
+		},
+		"link": func(v *yaml.Node, p string) {
+			c.Link = d.bool(v, p)
+			c.ranges.set("link", rangeOf(d.resolve(v)))
+		},
+		"parents": func(v *yaml.Node, p string) {
+			c.Parents = d.bool(v, p)
+			c.ranges.set("parents", rangeOf(d.resolve(v)))
+		},
+	}
+}
+
+// checkCopy applies the rules between a copy's fields.
+func (d *decoder) checkCopy(c *Copy, p string) {
+	if c.Link && chownByName(c.Chown) {
+		d.add(c.FieldRange("chown"), join(p, "chown"), `use numeric ids, like "1000:1000"`,
+			"chown %q names a user or group, which link: true cannot resolve: it copies into an empty layer with no /etc/passwd", c.Chown)
+	}
+}
+
+// chownByName reports whether chown names a user or group rather than
+// numbers, as BuildKit parses it ("root" is uid 0).
+func chownByName(chown string) bool {
+	if chown == "" {
+		return false
+	}
+	u, g, _ := strings.Cut(chown, ":")
+	byName := func(s string) bool {
+		if s == "" || s == "root" {
+			return false
+		}
+		_, err := strconv.ParseUint(s, 10, 32)
+		return err != nil
+	}
+	return byName(u) || byName(g)
+}
+
+// validChmod accepts what COPY --chmod does: an octal mode up to 07777, or
+// a symbolic mode as chmod(1) takes it: comma-separated clauses of [ugoa]*
+// then one or more of an operator (+, - or =) followed by letters of rwxXst
+// or by one of u, g and o.
+func validChmod(s string) bool {
+	if s == "" {
+		return false
+	}
+	if strings.Trim(s, "0123456789") == "" {
+		m, err := strconv.ParseUint(s, 8, 32)
+		return err == nil && m <= 0o7777
+	}
+	for _, clause := range strings.Split(s, ",") {
+		clause = strings.TrimLeft(clause, "ugoa")
+		if clause == "" {
+			return false
+		}
+		for clause != "" {
+			if !strings.ContainsRune("+-=", rune(clause[0])) {
+				return false
+			}
+			clause = clause[1:]
+			if clause != "" && strings.ContainsRune("ugo", rune(clause[0])) {
+				clause = clause[1:]
+				continue
+			}
+			clause = strings.TrimLeft(clause, "rwxXst")
+		}
+	}
+	return true
+}
+
+// copyFrom is what a copy's fields said about where it reads, kept apart
+// from Copy so the checks see what was written, in any field order.
+type copyFrom struct {
+	url, git, content string
+}
+
+// CopySources are the fields that name what a copy reads; a copy has
+// exactly one.
+var CopySources = []string{"src", "url", "git", "content"}
+
+// CopyFieldSources maps each copy field that applies to some sources only
+// (from:, parents:, …) to those sources, for the JSON Schema to say the same.
+func CopyFieldSources() map[string][]string {
+	out := map[string][]string{}
+	for field, rule := range copyFieldSources {
+		out[field] = slices.Clone(rule.sources)
+	}
+	return out
+}
+
+// copyFieldSources lists, for the fields that apply to some sources only,
+// the sources they apply to, and a hint for the others.
+var copyFieldSources = map[string]struct {
+	sources []string
+	hint    string
+}{
+	"from":         {[]string{"src"}, "remove it: url:, git: and content: are their own source"},
+	"parents":      {[]string{"src"}, "remove it"},
+	"exclude":      {[]string{"src", "git"}, "remove it: a url: or content: copy is one file"},
+	"checksum":     {[]string{"url", "git"}, "remove it: a copy from the context, a step or content: is pinned by its own content"},
+	"keep-git-dir": {[]string{"git"}, "remove it, or copy from git: URL"},
+	"unpack":       {[]string{"src", "url"}, "remove it: only a file from src: or url: can be an archive"},
+}
+
+// copyFieldOrder is copyFieldSources' fields in a fixed order, for errors.
+var copyFieldOrder = slices.Sorted(maps.Keys(copyFieldSources))
+
+// checkCopyFrom applies the rules between a copy's source and its other
+// fields, and makes From the source of a url:, git: or content: copy.
+func (d *decoder) checkCopyFrom(c *Copy, cf *copyFrom, p string) {
+	var buf [4]string // one per CopySources; on the stack
+	written := buf[:0]
+	for _, s := range CopySources {
+		if s == "src" && c.Src != "" || s != "src" && c.has(s) {
+			written = append(written, s)
+		}
+	}
+	switch len(written) {
+	case 0:
+		d.add(c.Range, join(p, "src"), "add `src: PATH` (use . for the whole context), or `url: URL` or `git: URL` to fetch, or `content: TEXT` to write a file", "copy has no src")
+		return
+	case 1:
+	default:
+		d.add(c.FieldRange(written[1]), join(p, written[1]), "write one copy for each", "a copy reads from one of src:, url:, git: and content:, not %s: and %s:", written[0], written[1])
+		return
+	}
+	source := written[0]
+	for _, field := range copyFieldOrder {
+		rule := copyFieldSources[field]
+		if c.has(field) && !slices.Contains(rule.sources, source) {
+			d.add(c.FieldRange(field), join(p, field), rule.hint, "%s: does not apply to a %s: copy", field, source)
+		}
+	}
+	switch source {
+	case "url":
+		d.checkURL(c, cf.url, p)
+	case "git":
+		d.checkGit(c, cf.git, p)
+	case "content":
+		c.From, c.Content = Source{Kind: SourceInline}, cf.content
+		if base := path.Base(c.Dest); c.Dest != "" && (strings.HasSuffix(c.Dest, "/") || base == "." || base == "..") {
+			d.add(c.FieldRange("dest"), join(p, "dest"), "write the file's path, like /etc/app.conf", "dest %q is a directory: a content: copy writes one file", c.Dest)
+		}
+	}
+}
+
+func (d *decoder) checkURL(c *Copy, raw, p string) {
+	c.From = Source{Kind: SourceURL, Ref: raw}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.add(c.FieldRange("url"), join(p, "url"), "write an http or https URL like https://example.com/tool.tar.gz (for a repository, write git: URL)", "%q is not an http or https URL", raw)
+	}
+	if c.Checksum != "" {
+		if _, err := digest.Parse(c.Checksum); err != nil {
+			d.add(c.FieldRange("checksum"), join(p, "checksum"), "write the file's digest, like sha256:<64 hex digits> (sha256sum FILE prints the digits)", "checksum %q is not a digest: %v", c.Checksum, err)
+		}
+	}
+}
+
+// gitCommit is what ADD --checksum takes for a Git source: a commit, in
+// full (SHA-1 or SHA-256) or abbreviated.
+var gitCommit = regexp.MustCompile(`^[0-9a-f]{7,64}$`)
+
+func (d *decoder) checkGit(c *Copy, raw, p string) {
+	c.From = Source{Kind: SourceGit, Ref: raw}
+	at, r := join(p, "git"), c.FieldRange("git")
+	ref, isGit, err := dfgitutil.ParseGitRef(raw)
+	switch {
+	case err != nil || !isGit || ref == nil:
+		d.add(r, at, "write a Git URL like https://github.com/org/repo.git#v1.2.3 or git@github.com:org/repo.git, with #REF:SUBDIR to pick a ref and a directory", "%q is not a Git URL", raw)
+		return
+	case ref.IndistinguishableFromLocal:
+		d.add(r, at, "write the URL in full, like https://"+raw+".git", "%q could be a path", raw)
+		return
+	}
+	c.Git = &GitSource{Remote: ref.Remote, Ref: ref.Ref, Subdir: ref.SubDir, SkipSubmodules: ref.Submodules != nil && !*ref.Submodules}
+	// The URL's ?keep-git-dir= and ?checksum= say what the fields do; they
+	// must agree, as in Dockerfile's ADD.
+	if ref.KeepGitDir != nil {
+		if c.has("keep-git-dir") && c.KeepGitDir != *ref.KeepGitDir {
+			d.add(c.FieldRange("keep-git-dir"), join(p, "keep-git-dir"), "keep one of the two", "keep-git-dir: %t disagrees with the URL's keep-git-dir=%t", c.KeepGitDir, *ref.KeepGitDir)
+		}
+		c.KeepGitDir = *ref.KeepGitDir
+	}
+	if ref.Checksum != "" {
+		if c.has("checksum") && c.Checksum != ref.Checksum {
+			d.add(c.FieldRange("checksum"), join(p, "checksum"), "keep one of the two", "checksum: %s disagrees with the URL's checksum=%s", c.Checksum, ref.Checksum)
+		}
+		c.Checksum = ref.Checksum
+	}
+	if c.Checksum != "" && !gitCommit.MatchString(c.Checksum) {
+		d.add(c.FieldRange("checksum"), join(p, "checksum"), "write the commit, in full or at least its first 7 hex digits, like 4b825dc", "checksum %q is not a commit", c.Checksum)
+	}
+}
