@@ -104,7 +104,16 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// stowageCLI builds cmd/stowage once per test binary.
+// needCLI returns cmd/stowage, built once per test binary.
+func needCLI(t *testing.T) string {
+	t.Helper()
+	bin, err := stowageCLI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
 var stowageCLI = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "stowage-cli")
 	if err != nil {
@@ -124,10 +133,7 @@ var stowageCLI = sync.OnceValues(func() (string, error) {
 // buildx, and a failing step shows its YAML.
 func TestStowageBuild(t *testing.T) {
 	s := needStack(t)
-	bin, err := stowageCLI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := needCLI(t)
 	p := ownershipProject(t, s, `project: cli-ID
 args: {WHO: nobody}
 caches:
@@ -221,10 +227,7 @@ steps:
 // process and through the frontend image; a check with findings exits 1.
 func TestStowageBuildCall(t *testing.T) {
 	s := needStack(t)
-	bin, err := stowageCLI()
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin := needCLI(t)
 	p := newProject(t, s, `project: cli-call
 caches:
   apt: {key: apt}

@@ -128,18 +128,16 @@ func urlFile(rawURL string) string {
 // source or unpack: true. With name, for the vertex name (every flag, as
 // written); without, for the image history (what Dockerfile records there).
 func copyInstruction(c *spec.Copy, name bool) string {
-	src := c.Src
-	switch c.From.Kind {
-	case spec.SourceURL, spec.SourceGit:
-		src = c.From.Ref
-	case spec.SourceInline:
-		return "COPY " + copyFlags(c, name) + "<<EOF " + c.Dest
+	flags := copyFlags(c, name)
+	switch {
+	case c.From.Kind == spec.SourceInline:
+		return "COPY " + flags + "<<EOF " + c.Dest
+	case c.From.Kind == spec.SourceURL || c.From.Kind == spec.SourceGit:
+		return "ADD " + flags + c.From.Ref + " " + c.Dest
+	case c.Unpack:
+		return "ADD " + flags + c.Src + " " + c.Dest
 	}
-	inst := "COPY "
-	if src != c.Src || c.Unpack {
-		inst = "ADD "
-	}
-	return inst + copyFlags(c, name) + src + " " + c.Dest
+	return "COPY " + flags + c.Src + " " + c.Dest
 }
 
 // copyFlags renders a copy's COPY and ADD flags, each followed by a space:

@@ -91,6 +91,12 @@ func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) err
 		}
 		return err
 	}
+	mode := progressui.DisplayMode(b.progress)
+	switch mode {
+	case progressui.AutoMode, progressui.PlainMode, progressui.TtyMode, progressui.QuietMode, progressui.RawJSONMode:
+	default:
+		return usageError{fmt.Sprintf("--progress %q: write auto, plain, tty, quiet or rawjson", b.progress)}
+	}
 	call, format, err := parseCall(b.call)
 	if err != nil {
 		return err
@@ -103,12 +109,6 @@ func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) err
 		// As buildx: a subrequest answers with metadata, and exports nothing.
 		opt.FrontendAttrs["requestid"] = "frontend." + call
 		opt.Exports = nil
-	}
-	mode := progressui.DisplayMode(b.progress)
-	switch mode {
-	case progressui.AutoMode, progressui.PlainMode, progressui.TtyMode, progressui.QuietMode, progressui.RawJSONMode:
-	default:
-		return usageError{fmt.Sprintf("--progress %q: write auto, plain, tty, quiet or rawjson", b.progress)}
 	}
 
 	cl, err := client.New(ctx, b.addr)
@@ -196,7 +196,11 @@ func parseCall(v string) (name, format string, err error) {
 // printCall prints a subrequest's answer; a check with findings fails, as
 // in buildx.
 func printCall(out io.Writer, call, format string, meta map[string][]byte) error {
-	dt, ok := meta["result."+map[string]string{"text": "txt", "json": "json"}[format]]
+	key := "result.txt"
+	if format == "json" {
+		key = "result.json"
+	}
+	dt, ok := meta[key]
 	if !ok {
 		return fmt.Errorf("the frontend gave no answer to --call=%s", call)
 	}
