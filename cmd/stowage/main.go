@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/stowage-build/stowage/lint"
 	"github.com/stowage-build/stowage/llbgen"
 	"github.com/stowage-build/stowage/spec"
+	"google.golang.org/protobuf/proto"
 )
 
 const usage = `Usage: stowage COMMAND [OPTIONS]
@@ -250,11 +253,26 @@ func writeLLB(ctx context.Context, c *common, _ []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	def, err := res.State.Marshal(ctx)
+	// BuildKit gives each local source a random unique ID unless told one;
+	// the spec's directory names the same local context on every run.
+	dir, err := filepath.Abs(filepath.Dir(c.file))
 	if err != nil {
 		return err
 	}
-	return llb.WriteTo(def, out)
+	sum := sha256.Sum256([]byte(dir))
+	def, err := res.State.Marshal(ctx, llb.LocalUniqueID("stowage-"+hex.EncodeToString(sum[:16])))
+	if err != nil {
+		return err
+	}
+	// llb.WriteTo marshals the op metadata's capability maps in Go's map
+	// order, so the bytes would differ from one run to the next; users diff
+	// this output, so it is marshalled deterministically.
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(def.ToPB())
+	if err != nil {
+		return err
+	}
+	_, err = out.Write(b)
+	return err
 }
 
 func randomID() string {
