@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -19,11 +20,21 @@ func (v *vars) names() []string {
 	return slices.Sorted(maps.Keys(v.m))
 }
 
+// Interpolation is bounded twice: args that double each other would
+// otherwise turn a spec of a few hundred bytes into terabytes, and many
+// references to one big arg multiply it by the size of the file.
+const (
+	// MaxValueSize bounds one value after ${NAME} expansion.
+	MaxValueSize = 64 << 10
+	// MaxExpandedSize bounds what expansion adds to a whole spec.
+	MaxExpandedSize = 8 << 20
+)
+
 // interpolate expands ${NAME} in s and turns $$ into $. Any other $ is left
 // alone, so shell code like `echo $HOME` passes through. An unknown name is an
 // error, never an empty string: a typo must not silently change a cache key.
 func (d *decoder) interpolate(n *yaml.Node, s, path string) string {
-	if !strings.Contains(s, "$") {
+	if !strings.Contains(s, "$") || d.overExpanded {
 		return s
 	}
 	var b strings.Builder
@@ -49,6 +60,18 @@ func (d *decoder) interpolate(n *yaml.Node, s, path string) string {
 				d.add(d.offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
 					"${%s} is not a reference to a name", name)
 			} else if val, ok := d.vars.m[name]; ok {
+				if b.Len()+len(val)+len(s)-i-3-end > MaxValueSize {
+					d.add(d.offsetRange(n, i), path, fmt.Sprintf("keep values under %d KiB after expansion; pass large data as a file in the build context", MaxValueSize>>10),
+						"${%s} makes the value longer than %d bytes", name, MaxValueSize)
+					return s
+				}
+				d.expanded += len(val)
+				if d.expanded > MaxExpandedSize {
+					d.overExpanded = true
+					d.add(d.offsetRange(n, i), path, fmt.Sprintf("refer to large args less often; ${NAME} may add at most %d MiB to a spec", MaxExpandedSize>>20),
+						"${%s}: expanding the spec's ${NAME} references makes it larger than %d bytes", name, MaxExpandedSize)
+					return s
+				}
 				b.WriteString(val)
 			} else {
 				hint := "declare it under args:, or write $${" + name + "} for a literal"

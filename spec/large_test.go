@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +19,9 @@ func fill(header string, line func(i int) string, footer string) []byte {
 	b.WriteString(footer)
 	return []byte(b.String())
 }
+
+// maxLoadAlloc bounds what loading any spec of at most MaxSize allocates.
+const maxLoadAlloc = 1 << 30
 
 // TestLoadLarge loads specs just under MaxSize built to hit a quadratic (or
 // worse) path. Each took from seconds to hours, or gigabytes, before its fix;
@@ -100,6 +104,29 @@ func TestLoadLarge(t *testing.T) {
 			want: "stowage.yaml:14002:18: steps.s13999.from: steps form a cycle: s13999 -> s0 -> s1 -> s2 -> s3 -> s4 -> … -> s13995 -> s13996 -> s13997 -> s13998 -> s13999;",
 		},
 		{
+			// Forty args that each double the last: 953 bytes that expanded
+			// to a terabyte, and the OOM killer at 24 GB.
+			name: "doubling args",
+			data: func() []byte {
+				var b strings.Builder
+				b.WriteString("project: p\nargs:\n  A0: xxxxxxxxxxxxxxxx\n")
+				for i := 1; i <= 40; i++ {
+					fmt.Fprintf(&b, "  A%d: \"${A%d}${A%d}\"\n", i, i-1, i-1)
+				}
+				b.WriteString("steps:\n  s:\n    from: scratch\n    run: echo ${A40}\n")
+				return []byte(b.String())
+			}(),
+			want: `stowage.yaml:16:9: args.A13: ${A12} makes the value longer than 65536 bytes`,
+		},
+		{
+			// Each reference to a 60 KB arg is within the per-value limit;
+			// 100,000 of them are not.
+			name: "many references to a big arg",
+			data: fill("project: p\nargs:\n  BIG: "+strings.Repeat("x", 60_000)+"\nsteps:\n  s:\n    from: scratch\n    run:\n",
+				func(int) string { return "      - ${BIG}\n" }, ""),
+			want: `stowage.yaml:147:9: steps.s.run[139]: ${BIG}: expanding the spec's ${NAME} references makes it larger than 8388608 bytes`,
+		},
+		{
 			name: "many copies",
 			data: fill("project: p\nsteps:\n  t:\n    from: scratch\n    copy:\n", func(i int) string { return fmt.Sprintf("      - {from: s%d, src: a, dest: b}\n", i) }, ""),
 		},
@@ -110,9 +137,17 @@ func TestLoadLarge(t *testing.T) {
 				t.Fatalf("the spec is %d bytes, over MaxSize", len(tt.data))
 			}
 			start := time.Now()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			_, err := Load(tt.data, Options{PlatformArgs: testPlatformArgs()})
+			runtime.ReadMemStats(&after)
 			if d := time.Since(start); d > 8*time.Second {
 				t.Errorf("Load took %v", d)
+			}
+			// What one load allocates, in all: a spec that expands without
+			// bound shows here long before it reaches the OOM killer.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > maxLoadAlloc {
+				t.Errorf("Load allocated %d MiB, more than %d MiB", alloc>>20, maxLoadAlloc>>20)
 			}
 			switch {
 			case tt.want == "" && err != nil:

@@ -36,6 +36,10 @@ type decoder struct {
 	// merging holds the mappings whose merge keys are being expanded, to
 	// catch a mapping that merges itself (`&a {<<: *a}`).
 	merging map[*yaml.Node]bool
+	// expanded counts the bytes ${NAME} references added, against
+	// MaxExpandedSize; overExpanded stops expansion once it is spent.
+	expanded     int
+	overExpanded bool
 }
 
 // resolve follows aliases and charges the node budget. Once the budget is
