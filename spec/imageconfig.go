@@ -124,6 +124,12 @@ func (d *decoder) volumes(n *yaml.Node, p string) []string {
 				at, ip = d.resolve(n.Content[i]), index(p, i)
 			}
 			d.add(rangeOf(at), ip, "write an absolute path like /data", "volume %q is not an absolute path other than /", v)
+		} else if msg, hint := containerPathProblem(v); msg != "" {
+			at, ip := n, p
+			if n.Kind == yaml.SequenceNode {
+				at, ip = d.resolve(n.Content[i]), index(p, i)
+			}
+			d.add(rangeOf(at), ip, hint, "volume %s %s", quoteShort(v), msg)
 		}
 	}
 	return vs

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"maps"
 	"path"
 	"strings"
@@ -78,6 +79,8 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 				st.Workdir = d.str(v, path, "an absolute path")
 				if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
 					d.add(rangeOf(v), path, "write an absolute path like /src", "workdir %q is not absolute", st.Workdir)
+				} else if msg, hint := containerPathProblem(st.Workdir); msg != "" {
+					d.add(rangeOf(v), path, hint, "workdir %s %s", quoteShort(st.Workdir), msg)
 				}
 			},
 			"env":  func(v *yaml.Node, path string) { st.Env = d.keyValues(v, path) },
@@ -261,6 +264,8 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 		d.add(m.FieldRange("path"), join(p, "path"), "write an absolute path like "+path.Join("/", m.Path), "mount path %q is not absolute", m.Path)
 	} else if m.Path != "" && path.Clean(m.Path) == "/" {
 		d.add(m.FieldRange("path"), join(p, "path"), "mount a directory below /, like /cache", "a mount cannot cover /")
+	} else if msg, hint := containerPathProblem(m.Path); msg != "" {
+		d.add(m.FieldRange("path"), join(p, "path"), hint, "mount path %s %s", quoteShort(m.Path), msg)
 	}
 	only := func(ok bool, field string) {
 		if !ok {
@@ -362,4 +367,33 @@ func (d *decoder) pendingSource(dst *Source, text string, r Range, p string) {
 
 func parseImageRef(s string) (reference.Named, error) {
 	return reference.ParseNormalizedNamed(s)
+}
+
+// Linux's limits on a path: NAME_MAX for each component, PATH_MAX in all.
+const (
+	maxPathComponent = 255
+	maxPathLen       = 4095
+)
+
+// containerPathProblem says what keeps p from being a path inside a
+// container that the kernel takes, with a hint, or "" when it is fine. A
+// path the kernel refuses would fail the build with a bare exit code; a
+// control character is always a mistake (an escape in a YAML string), and
+// Stowage mounts its own lock before every path that has none (llbgen's
+// lock guard).
+func containerPathProblem(p string) (msg, hint string) {
+	if len(p) > maxPathLen {
+		return fmt.Sprintf("is %d bytes long, more than Linux's %d", len(p), maxPathLen), "use a shorter path"
+	}
+	for _, r := range p {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Sprintf("holds the control character %U", r), "write the path without control characters (check the YAML escapes in a double-quoted string)"
+		}
+	}
+	for c := range strings.SplitSeq(p, "/") {
+		if len(c) > maxPathComponent {
+			return fmt.Sprintf("has a component of %d bytes, more than Linux's %d", len(c), maxPathComponent), "use shorter directory names"
+		}
+	}
+	return "", ""
 }

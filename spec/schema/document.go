@@ -461,12 +461,13 @@ func (Source) refine(s *Schema) {
 	s.Not = &Schema{Const: "context:"}
 }
 
-// An absolute path.
+// An absolute path the kernel takes: no control characters, components of
+// at most 255 bytes.
 type AbsPath string
 
 func (AbsPath) refine(s *Schema) {
 	s.Type = "string"
-	s.Pattern = interpolated(`^(/|$)`)
+	s.Pattern = interpolated(`^(/[^/\x00-\x1f\x7f]{0,255})+$`)
 }
 
 // Names and string values.
@@ -733,12 +734,12 @@ type SSHMount struct {
 	Readonly bool `json:"readonly" schema:"default=false"`
 }
 
-// An absolute path other than /.
+// An absolute path other than /, that the kernel takes (as AbsPath).
 type MountPath string
 
 func (MountPath) refine(s *Schema) {
 	s.Type = "string"
-	s.Pattern = interpolated(`^/`)
+	s.Pattern = interpolated(`^(/[^/\x00-\x1f\x7f]{0,255})+$`)
 	// Not /, nor a spelling of it like /./ or /.. (path.Clean makes them /).
 	s.Not = &Schema{Pattern: `^(/+\.{0,2})+/*$`}
 }
