@@ -125,6 +125,7 @@ func newLowering(ctx context.Context, s *spec.Spec, opt Options) (*lowering, err
 		vols:    vols,
 		volumes: map[string]*Volume{},
 		steps:   map[string]*stepState{},
+		sources: map[*spec.Mount]llb.State{},
 		images:  map[string]*resolvedImage{},
 	}
 	l.target = platforms.DefaultSpec()
@@ -152,6 +153,9 @@ type lowering struct {
 	// resets, set only by Resets, collects the op that empties each volume
 	// being reset, by volume ID.
 	resets map[string]llb.State
+	// sources holds the source each private mount that needs setting up is
+	// made from, so its reset mounts the same BuildKit cache.
+	sources map[*spec.Mount]llb.State
 	// nonce stands in for a session ID when there is none.
 	nonce string
 }
@@ -200,7 +204,7 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 		}
 		addHistory(&ss.image, copyInstruction(c, false), false)
 	}
-	mounts, err := l.mounts(ctx, st, ss)
+	mounts, err := l.mounts(ctx, st, ss, n)
 	if err != nil {
 		return nil, err
 	}
@@ -234,14 +238,16 @@ func (l *lowering) platformOf(st *spec.Step) ocispecs.Platform {
 
 // location tags an op with a YAML range of the spec.
 func (l *lowering) location(r spec.Range) llb.ConstraintsOpt {
-	end := r.End.Line
-	if end < r.Start.Line {
-		end = r.Start.Line
-	}
-	return l.opt.SourceMap.Location([]*pb.Range{{
+	return l.opt.SourceMap.Location([]*pb.Range{pbRange(r)})
+}
+
+// pbRange is a spec range as BuildKit's source maps take it: 0-based
+// characters, whole lines at the end.
+func pbRange(r spec.Range) *pb.Range {
+	return &pb.Range{
 		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
-		End:   &pb.Position{Line: int32(end)},
-	}})
+		End:   &pb.Position{Line: int32(max(r.End.Line, r.Start.Line))},
+	}
 }
 
 // namer names vertices as the Dockerfile frontend does in progress output:

@@ -14,13 +14,17 @@ import (
 // defaultShell runs each command of a step, as Dockerfile's RUN does.
 var defaultShell = []string{"/bin/sh", "-c"}
 
+// stepShell is what runs a step's commands and Stowage's own execs for it.
+func stepShell(st *spec.Step) []string {
+	if st.Shell == nil {
+		return defaultShell
+	}
+	return st.Shell
+}
+
 // run adds one command of a step as an exec op with the step's mounts.
 func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, cmd *spec.Command, n *namer) llb.State {
-	shell := st.Shell
-	if shell == nil {
-		shell = defaultShell
-	}
-	args := append(append([]string(nil), shell...), cmd.Text)
+	args := append(append([]string(nil), stepShell(st)...), cmd.Text)
 	opts := append([]llb.RunOption{llb.Args(args), n.name("RUN " + summary(cmd.Text)), l.location(cmd.Range)}, mounts...)
 	opts = append(opts, l.noCache(st, n)...)
 	opts = append(opts, l.resetOptions(st)...)
@@ -58,19 +62,32 @@ func (l *lowering) noCache(st *spec.Step, n *namer) []llb.RunOption {
 const CacheIDsEnv = "STOWAGE_CACHE_IDS"
 
 // mounts lowers a step's mounts once; every command of the step gets them.
-func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]llb.RunOption, error) {
+func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState, n *namer) ([]llb.RunOption, error) {
 	var opts []llb.RunOption
 	var ids []string
+	locked := map[string]bool{}
 	for i, m := range st.Mounts {
 		path := fmt.Sprintf("steps.%s.mounts[%d]", st.Name, i)
 		switch m.Type {
 		case spec.MountCache:
-			opt, err := l.cacheMount(m, path)
-			if err != nil {
-				return nil, err
+			v := l.volumes[m.Cache]
+			if v.ID == "" {
+				return nil, specError(l.s, m.FieldRange("cache"), path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")
 			}
-			opts = append(opts, opt)
-			ids = append(ids, m.Path+"="+l.volumes[m.Cache].ID)
+			src, sel := llb.Scratch(), ""
+			if vi := l.setupOf(m, ss.image.Config.User); vi != nil && v.Sharing == spec.SharingPrivate {
+				var err error
+				if src, err = l.privateSource(ctx, st, ss, vi, n); err != nil {
+					return nil, err
+				}
+				sel = privateRoot
+				l.sources[m] = src
+			}
+			opts = append(opts, cacheMount(m, v, src, sel))
+			ids = append(ids, m.Path+"="+v.ID)
+			if v.Sharing == spec.SharingLocked {
+				locked[v.ID] = true
+			}
 		case spec.MountTmpfs:
 			opts = append(opts, llb.AddMount(m.Path, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(m.Size))))
 		case spec.MountBind:
@@ -95,22 +112,46 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState) ([]
 	if len(ids) > 0 {
 		opts = append(opts, llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")))
 	}
+	opts = append(opts, lockGuard(len(locked))...)
 	return opts, nil
 }
 
-// cacheMount mounts a volume by its ID over scratch, so the ID alone is the
-// cache's identity in BuildKit. Seeds, owner and mode are applied by the
-// step's init exec (volumeinit.go), never through the mount's source.
-func (l *lowering) cacheMount(m *spec.Mount, path string) (llb.RunOption, error) {
-	v := l.volumes[m.Cache]
-	if v.ID == "" {
-		return nil, specError(l.s, m.FieldRange("cache"), path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")
-	}
+// cacheMount mounts volume v by its ID. Shared and locked volumes are on
+// scratch, so the ID alone is the cache's identity in BuildKit; their seeds,
+// owner and mode are applied by the step's init exec (volumeinit.go). A
+// private volume that needs setting up comes from src at sel, which BuildKit
+// copies into each new instance (privateSource).
+func cacheMount(m *spec.Mount, v *Volume, src llb.State, sel string) llb.RunOption {
 	mo := []llb.MountOption{llb.AsPersistentCacheDir(v.ID, sharingMode(v.Sharing))}
+	if sel != "" {
+		mo = append(mo, llb.SourcePath(sel))
+	}
 	if m.Readonly {
 		mo = append(mo, llb.Readonly)
 	}
-	return llb.AddMount(m.Path, llb.Scratch(), mo...), nil
+	return llb.AddMount(m.Path, src, mo...)
+}
+
+// LockGuardID is a locked cache volume, one per builder, that every exec
+// mounting two or more locked volumes takes first. BuildKit takes an exec's
+// locks one by one in the order of its mount paths, so two execs that mount
+// the same locked volumes at swapped paths (or two projects' execs that
+// share global volumes) would each hold one and wait for the other forever.
+// Holding the guard first, such execs run one at a time; an exec with one
+// locked volume holds nothing while it waits, so it needs no guard.
+const LockGuardID = "stowage-lock-order-guard"
+
+// lockGuardPath sorts before every path a spec may mount at (package spec
+// refuses control characters in paths), so the guard is taken first. The
+// mount point exists only while the exec runs.
+const lockGuardPath = "/\x01stowage-lock-order"
+
+// lockGuard returns the guard mount for an exec that holds locked mounts.
+func lockGuard(locked int) []llb.RunOption {
+	if locked < 2 {
+		return nil
+	}
+	return []llb.RunOption{llb.AddMount(lockGuardPath, llb.Scratch(), llb.AsPersistentCacheDir(LockGuardID, llb.CacheMountLocked))}
 }
 
 func sharingMode(s spec.Sharing) llb.CacheMountSharingMode {

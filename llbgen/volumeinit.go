@@ -3,6 +3,7 @@ package llbgen
 import (
 	"context"
 	"fmt"
+	"os"
 	"path"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ const (
 	seedCheckFile = "/seed-ok"
 )
 
-// volumeInit is one cache volume a step's init exec sets up.
+// volumeInit is one cache volume a step sets up.
 type volumeInit struct {
 	mount *spec.Mount
 	vol   *Volume
@@ -35,67 +36,87 @@ type volumeInit struct {
 	owner string
 }
 
+// setupOf returns what mount m of a step running as user needs set up, or
+// nil when a fresh volume is right as it is.
+func (l *lowering) setupOf(m *spec.Mount, user string) *volumeInit {
+	if m.Type != spec.MountCache {
+		return nil
+	}
+	v := l.volumes[m.Cache]
+	owner := v.Cache.Owner
+	if owner == "" && !isRootUser(user) {
+		owner = user
+	}
+	if v.ID == "" || (m.Seed == nil && owner == "" && v.Cache.Mode == nil) {
+		return nil
+	}
+	return &volumeInit{mount: m, vol: v, owner: owner}
+}
+
 // initVolumes adds, before a step's first command, one exec that sets up the
-// cache volumes the step mounts that need it: a seed (source:), an owner or
-// mode, or a non-root step user. It returns the state the step's commands run
-// on, which is st's state when nothing needs setting up.
+// shared and locked cache volumes the step mounts that need it: a seed
+// (source:), an owner or mode, or a non-root step user. It returns the state
+// the step's commands run on, which is st's state when nothing needs setting
+// up. Private volumes are set up by BuildKit itself (privateSource).
 //
 // Why an extra exec rather than BuildKit's own ways: a cache mount with a
 // non-scratch source (a seed state, or the Mkdir'd scratch Dockerfile uses for
 // uid/gid/mode) is keyed by BuildKit as id + ":" + the source's ref ID
 // (solver/llbsolver/mounts getRefCacheDir), so one volume would split into one
-// cache per seed content or owner (moby/buildkit#1673). Here every cache mount
-// stays on scratch, keyed by its ID alone, and the exec fills and chowns the
-// volume's root only while it is empty: a volume is seeded when first created,
+// cache per seed content or owner (moby/buildkit#1673). Here every shared or
+// locked mount stays on scratch, keyed by its ID alone, and the exec seeds
+// the volume only while it is empty: a volume is seeded when first created,
 // never after.
+//
+// Seeding is safe to run twice at once and to be killed halfway: the exec
+// holds a locked cache mount of its own per volume (setupLockID), so two
+// builds seed one volume one after the other, and it copies the seed into
+// a staging directory inside the volume, marks it complete, and only then
+// moves its entries into place. A later exec that finds an incomplete
+// staging directory copies again; one that finds a complete one finishes
+// the moves. No step runs on a partly seeded volume: its own init exec
+// finishes first.
+//
+// The owner and mode are applied each time the exec runs, not only to a
+// fresh volume: when the step's user now resolves to another uid (a new base
+// image, an edited user:), the root and, for a volume that already held
+// data, its contents are given to the new owner, with a note in the log.
 //
 // The exec runs in the step's own rootfs as root with the step's shell, so
 // owner names resolve against the step's /etc/passwd and /etc/group; it needs
-// a POSIX sh with ls, cp, chown and chmod there.
+// a POSIX sh with cp, mv, rm, mkdir, chown, chmod and stat there.
 func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState, n *namer) (llb.State, error) {
 	if len(st.Run) == 0 {
 		return ss.state, nil
 	}
-	user := ss.image.Config.User
-	var inits []volumeInit
+	var inits []*volumeInit
 	seen := map[string]bool{}
 	for _, m := range st.Mounts {
-		if m.Type != spec.MountCache {
-			continue
-		}
-		v := l.volumes[m.Cache]
-		owner := v.Cache.Owner
-		if owner == "" && !isRootUser(user) {
-			owner = user
-		}
-		if m.Seed == nil && owner == "" && v.Cache.Mode == nil {
-			continue
-		}
+		vi := l.setupOf(m, ss.image.Config.User)
 		// One volume mounted twice is set up once: mounting a locked volume
 		// twice in one exec would wait for itself.
-		if v.ID == "" || seen[v.ID] {
+		if vi == nil || vi.vol.Sharing == spec.SharingPrivate || seen[vi.vol.ID] {
 			continue
 		}
-		seen[v.ID] = true
-		inits = append(inits, volumeInit{mount: m, vol: v, owner: owner})
+		seen[vi.vol.ID] = true
+		inits = append(inits, vi)
 	}
 	if len(inits) == 0 {
 		return ss.state, nil
 	}
 
-	shell := st.Shell
-	if shell == nil {
-		shell = defaultShell
-	}
+	shell := stepShell(st)
 	var (
 		script = []string{
 			"set -e",
-			`for t in ls cp chown chmod; do command -v "$t" >/dev/null || { echo "stowage: setting up cache volumes needs a POSIX sh with ls, cp, chown and chmod in the step's image; $t is missing" >&2; exit 127; }; done`,
+			`for t in cp mv rm mkdir chown chmod stat; do command -v "$t" >/dev/null || { echo "stowage: setting up cache volumes needs a POSIX sh with cp, mv, rm, mkdir, chown, chmod and stat in the step's image; $t is missing" >&2; exit 127; }; done`,
+			setupFunctions,
 		}
 		names  []string
 		ids    []string
 		ranges []spec.Range
 		opts   []llb.RunOption
+		locked int
 	)
 	for i, vi := range inits {
 		m, v, c := vi.mount, vi.vol, vi.vol.Cache
@@ -105,7 +126,10 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		ranges = append(ranges, m.Range)
 		// The same ID and sharing as the step's commands, on scratch.
 		opts = append(opts, llb.AddMount(dir, llb.Scratch(), llb.AsPersistentCacheDir(v.ID, sharingMode(v.Sharing))))
-		var steps []string
+		if v.Sharing == spec.SharingLocked {
+			locked++
+		}
+		seed := "''"
 		if m.Seed != nil {
 			seedDir := initSeedDir + strconv.Itoa(i)
 			src, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
@@ -119,25 +143,24 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 			// seed's own contents.
 			opts = append(opts,
 				llb.AddMount(seedDir, src, llb.SourcePath(m.Seed.Path), llb.Readonly),
-				llb.AddMount(initCheckDir+strconv.Itoa(i), check, llb.SourcePath(seedCheckFile), llb.Readonly))
-			steps = append(steps, "cp -a "+shellQuote(seedDir+"/.")+" "+shellQuote(dir+"/"))
+				llb.AddMount(initCheckDir+strconv.Itoa(i), check, llb.SourcePath(seedCheckFile), llb.Readonly),
+				// Mounted under initLockDir, whose paths sort before every
+				// volume's: BuildKit takes locks in mount path order, so
+				// every exec takes setup locks first, and in ID order.
+				llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)))
+			seed = shellQuote(seedDir)
+			locked++
 		}
-		if vi.owner != "" {
-			steps = append(steps, "chown "+shellQuote(vi.owner)+" "+shellQuote(dir))
-		}
+		mode := "''"
 		if c.Mode != nil {
-			steps = append(steps, fmt.Sprintf("chmod %04o %s", *c.Mode, shellQuote(dir)))
+			mode = fmt.Sprintf("%04o", *c.Mode)
 		}
-		script = append(script, fmt.Sprintf(`if [ -z "$(ls -A %s)" ]; then %s; fi`, shellQuote(dir), strings.Join(steps, " && ")))
+		script = append(script, fmt.Sprintf("stowage_setup %s %s %s %s %s", shellQuote(v.Name), shellQuote(dir), seed, shellQuote(vi.owner), mode))
 	}
 
 	prs := make([]*pb.Range, len(ranges))
 	for i, r := range ranges {
-		end := max(r.End.Line, r.Start.Line)
-		prs[i] = &pb.Range{
-			Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
-			End:   &pb.Position{Line: int32(end)},
-		}
+		prs[i] = pbRange(r)
 	}
 	args := append(append([]string(nil), shell...), strings.Join(script, "\n"))
 	opts = append([]llb.RunOption{
@@ -154,12 +177,101 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 	opts = append(opts, l.noCache(st, n)...)
 	// After cache-reset, set the emptied volume up again.
 	opts = append(opts, l.resetOptions(st)...)
+	opts = append(opts, lockGuard(locked)...)
 	// The exec's root output is a layer of the image, even if an empty one:
 	// without its own history entry the step's RUN entries would describe
 	// the wrong layers.
 	addHistory(&ss.image, "init cache volumes "+strings.Join(names, " "), false)
 	return ss.state.Run(opts...).Root(), nil
 }
+
+// initLockDir holds the init exec's setup locks.
+const initLockDir = "/run/stowage/l"
+
+// setupLockID names the locked cache mount that serialises the seeding of
+// volume id. It holds nothing.
+func setupLockID(id string) string { return id + ".setup-lock" }
+
+// seedStaging is the directory inside a volume that a seed is copied into
+// before its entries are moved into place; seedDone, inside it, marks the
+// copy complete.
+const (
+	seedStaging = ".stowage-seed"
+	seedDone    = "complete"
+)
+
+// setupFunctions is the shell the init exec sets each volume up with:
+// stowage_setup NAME DIR SEED OWNER MODE, SEED, OWNER and MODE empty when
+// not wanted.
+var setupFunctions = strings.Join([]string{
+	// stowage_has DIR [SKIP]: DIR holds an entry other than SKIP.
+	`stowage_has() { for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if { [ -e "$f" ] || [ -L "$f" ]; } && [ "$f" != "$1/$2" ]; then return 0; fi; done; return 1; }`,
+	// stowage_moved STAGING DIR: move a complete copy's entries into DIR.
+	`stowage_moved() { for f in "$1"/data/* "$1"/data/.[!.]* "$1"/data/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then mv -f "$f" "$2"/; fi; done; rm -rf "$1"; }`,
+	`stowage_setup() {
+  fresh=
+  if [ -n "$3" ]; then
+    s="$2/` + seedStaging + `"
+    if [ -e "$s/` + seedDone + `" ]; then
+      stowage_moved "$s" "$2"; fresh=1
+    elif ! stowage_has "$2" ` + seedStaging + `; then
+      rm -rf "$s"; mkdir -p "$s/data"; cp -a "$3/." "$s/data/"; : > "$s/` + seedDone + `"
+      stowage_moved "$s" "$2"; fresh=1
+    fi
+  elif ! stowage_has "$2"; then fresh=1
+  fi
+  if [ -n "$4" ]; then
+    was=$(stat -c %u:%g "$2"); chown "$4" "$2"; now=$(stat -c %u:%g "$2")
+    if [ "$was" != "$now" ] && [ -z "$fresh" ] && stowage_has "$2"; then
+      echo "stowage: cache volume $1 was owned by $was and its owner is now $now (the step's user changed): giving its contents to $now" >&2
+      chown -R "$4" "$2"
+    fi
+  fi
+  if [ -n "$5" ]; then chmod "$5" "$2"; fi
+}`,
+}, "\n")
+
+// privateSource returns what BuildKit creates each new instance of a private
+// volume from, for a mount that needs setting up: a directory owned and
+// moded as vi says, holding the seed. A private volume has one instance per
+// concurrent user, made on demand, so no exec before the step could set them
+// all up; BuildKit copies this source into each. Every op here is keyed by
+// content (selectors), so the source, and with it the instances' key
+// (ID:source ref), stays the same while the seed's contents and the owner
+// do. See docs/cache-volumes.md.
+func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepState, vi *volumeInit, n *namer) (llb.State, error) {
+	const dir = "/run/stowage/private"
+	m, v := vi.mount, vi.vol
+	mode := os.FileMode(0o755)
+	if v.Cache.Mode != nil {
+		mode = os.FileMode(*v.Cache.Mode)
+	}
+	mk := []llb.MkdirOption{llb.WithParents(true)}
+	if vi.owner != "" {
+		// Names resolve against the step's own /etc/passwd and /etc/group.
+		mk = append(mk, llb.WithUser(vi.owner))
+	}
+	name := n.unnumbered("set up private cache volume " + v.Name)
+	owned := ss.state.File(llb.Rm(dir, llb.WithAllowNotFound(true)).Mkdir(dir, mode, mk...), name, l.location(m.Range))
+	src := llb.Scratch().File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CreateDestPath: true}), name, l.location(m.Range))
+	if m.Seed != nil {
+		seed, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
+		if err != nil {
+			return llb.State{}, err
+		}
+		check := l.checkSeed(st, ss.state, seed, m, v, stepShell(st), n)
+		src = src.File(llb.Copy(check, seedCheckFile, seedCheckFile).
+			Copy(seed, path.Join("/", m.Seed.Path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Seed.Range))
+		if vi.owner != "" || v.Cache.Mode != nil {
+			// Copying the seed's contents may take its root's metadata.
+			src = src.File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
+		}
+	}
+	return src, nil
+}
+
+// privateRoot is where privateSource puts a private volume's root.
+const privateRoot = "/volume"
 
 // checkSeed returns the output of an exec that fails unless the seed path of
 // m resolves, physically (pwd -P), to a directory inside the seed's own
@@ -175,17 +287,13 @@ func (l *lowering) checkSeed(st *spec.Step, rootfs, src llb.State, m *spec.Mount
 	script := fmt.Sprintf(`set -e
 d=$(cd %s 2>/dev/null && pwd -P) && case "$d" in %s|%s/*) ;; *) false;; esac || { echo %s >&2; exit 1; }
 : > %s`, shellQuote(path.Join(root, m.Seed.Path)), shellQuote(root), shellQuote(root), shellQuote(msg), shellQuote(out+seedCheckFile))
-	r := m.Seed.Range
 	opts := []llb.RunOption{
 		llb.Args(append(append([]string(nil), shell...), script)),
 		llb.User("0"),
 		llb.Dir("/"),
 		llb.AddMount(root, src, llb.Readonly),
 		n.unnumbered("check the seed of cache volume " + v.Name),
-		l.opt.SourceMap.Location([]*pb.Range{{
-			Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
-			End:   &pb.Position{Line: int32(max(r.End.Line, r.Start.Line))},
-		}}),
+		l.opt.SourceMap.Location([]*pb.Range{pbRange(m.Seed.Range)}),
 	}
 	opts = append(opts, l.noCache(st, n)...)
 	return rootfs.Run(opts...).AddMount(out, llb.Scratch())

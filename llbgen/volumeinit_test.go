@@ -51,6 +51,13 @@ func TestVolumeInit(t *testing.T) {
 			if m.Input != -1 {
 				t.Errorf("%s: init cache mount has input %d, want scratch", m.Dest, m.Input)
 			}
+			if m.CacheOpt.ID == LockGuardID || strings.HasSuffix(m.CacheOpt.ID, ".setup-lock") {
+				// Locks hold nothing; they only order the execs.
+				if m.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
+					t.Errorf("%s: lock %s has sharing %v", m.Dest, m.CacheOpt.ID, m.CacheOpt.Sharing)
+				}
+				continue
+			}
 			step, ok := ids[m.CacheOpt.ID]
 			if !ok {
 				t.Errorf("%s: init mounts %s, which no command mounts", m.Dest, m.CacheOpt.ID)
