@@ -2,6 +2,7 @@ package frontend
 
 import (
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -15,9 +16,14 @@ import (
 // agent (met when the command starts). A graph that can fail so is
 // evaluated in the frontend, and such an error is reported at the field.
 
+// A seed path that does not exist fails too, while BuildKit computes the
+// setup op's cache key from the path's contents, with
+// "failed to calculate checksum of ref …: "/PATH": not found" and no
+// location.
+
 // needsEvaluation reports whether a step of the lowered graph needs an
 // entitlement (security: insecure, network: host) or a required secret or
-// SSH socket from the client.
+// SSH socket from the client, or seeds a cache volume.
 func needsEvaluation(s *spec.Spec, steps []string) bool {
 	for _, name := range steps {
 		st := s.Step(name)
@@ -28,12 +34,40 @@ func needsEvaluation(s *spec.Spec, steps []string) bool {
 			return true
 		}
 		for _, m := range st.Mounts {
-			if m.Required && (m.Type == spec.MountSecret || m.Type == spec.MountSSH) {
+			if m.Required && (m.Type == spec.MountSecret || m.Type == spec.MountSSH) || m.Seed != nil {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// checksumNotFound is how BuildKit says a path it hashes for a cache key is
+// not there; TestLocateError pins it.
+const checksumNotFound = "failed to calculate checksum of ref "
+
+// seedMissing reports whether msg is BuildKit's error for seed's path.
+func seedMissing(msg string, seed *spec.Seed) bool {
+	return strings.Contains(msg, checksumNotFound) &&
+		strings.Contains(msg, strconv.Quote(path.Join("/", seed.Path))+": not found")
+}
+
+// sourceWhere names a filesystem as a user wrote it.
+func sourceWhere(src spec.Source) string {
+	switch src.Kind {
+	case spec.SourceStep:
+		return "in step " + src.Ref
+	case spec.SourceContext:
+		if src.Ref == "" {
+			return "in the build context"
+		}
+		return "in the build context " + src.Ref
+	case spec.SourceImage:
+		return "in image " + src.Ref
+	case spec.SourceScratch:
+		return "in scratch, which is empty"
+	}
+	return "in " + string(src.Kind)
 }
 
 // locateError turns the errors above into errors at the fields of the steps
@@ -65,10 +99,17 @@ func locateError(err error, s *spec.Spec, steps []string) error {
 			})
 		}
 		for i, m := range st.Mounts {
+			path := fmt.Sprintf("steps.%s.mounts[%d]", name, i)
+			if m.Seed != nil && seedMissing(msg, m.Seed) {
+				list = append(list, &spec.Error{
+					File: s.File, Range: m.Seed.Range, Path: path + ".source",
+					Msg:  fmt.Sprintf("cache volume %s: its source path %s does not exist %s", m.Cache, m.Seed.ShownPath(), sourceWhere(m.Seed.From)),
+					Hint: "name a directory that exists there, or create it before this step",
+				})
+			}
 			if !m.Required {
 				continue
 			}
-			path := fmt.Sprintf("steps.%s.mounts[%d]", name, i)
 			switch {
 			case m.Type == spec.MountSecret && strings.Contains(msg, "secret "+m.ID+": not found"):
 				list = append(list, &spec.Error{

@@ -259,3 +259,37 @@ steps:
 		t.Errorf("no note in the log about the owner change:\n%s", res.logs)
 	}
 }
+
+// TestMissingSeedPath: a seed path that does not exist is reported at the
+// mount's source, saying what is missing and where, not as BuildKit's
+// "failed to calculate checksum of ref …: not found".
+func TestMissingSeedPath(t *testing.T) {
+	s := needStack(t)
+	for name, tc := range map[string]struct{ source, want string }{
+		"step":    {"{step: seed, path: /nonexistent}", `stowage.yaml:11:38: steps.use.mounts[0].source: cache volume c: its source path /nonexistent does not exist in step seed`},
+		"context": {"{context: nonexistent}", `stowage.yaml:11:38: steps.use.mounts[0].source: cache volume c: its source path nonexistent does not exist in the build context`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := ownershipProject(t, s, `project: missing-seed-ID
+caches:
+  c: {key: c}
+steps:
+  seed:
+    from: [[.Busybox]]
+    run: mkdir -p /s
+  use:
+    from: [[.Busybox]]
+    mounts:
+      - {cache: c, path: /c, source: `+tc.source+`}
+    run: ls /c
+`, map[string]string{"present/f": "x"})
+			_, err := s.build(context.Background(), t, p, buildOpts{})
+			if err == nil {
+				t.Fatal("the build succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error:\n%v\nwant it to contain\n%s", err, tc.want)
+			}
+		})
+	}
+}

@@ -283,7 +283,7 @@ const privateRoot = "/volume"
 // does not.
 func (l *lowering) checkSeed(st *spec.Step, rootfs, src llb.State, m *spec.Mount, v *Volume, shell []string, n *namer) llb.State {
 	const root, out = "/run/stowage/seed", "/run/stowage/out"
-	msg := fmt.Sprintf("stowage: cache volume %s: its source path %s is not a directory inside the source (missing, or a symlink that leads out of it); name the real directory", v.Name, seedPath(m.Seed.Path))
+	msg := fmt.Sprintf("stowage: cache volume %s: its source path %s is not a directory inside the source (missing, or a symlink that leads out of it); name the real directory", v.Name, m.Seed.ShownPath())
 	script := fmt.Sprintf(`set -e
 d=$(cd %s 2>/dev/null && pwd -P) && case "$d" in %s|%s/*) ;; *) false;; esac || { echo %s >&2; exit 1; }
 : > %s`, shellQuote(path.Join(root, m.Seed.Path)), shellQuote(root), shellQuote(root), shellQuote(msg), shellQuote(out+seedCheckFile))
@@ -297,14 +297,6 @@ d=$(cd %s 2>/dev/null && pwd -P) && case "$d" in %s|%s/*) ;; *) false;; esac || 
 	}
 	opts = append(opts, l.noCache(st, n)...)
 	return rootfs.Run(opts...).AddMount(out, llb.Scratch())
-}
-
-// seedPath shows a seed's path as written, "/" for the whole source.
-func seedPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return p
 }
 
 // isRootUser reports whether a step's user (as Dockerfile's USER: a name or

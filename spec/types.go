@@ -405,6 +405,14 @@ type Seed struct {
 	Range Range
 }
 
+// ShownPath is the seed's path as written, "/" for the whole source.
+func (s *Seed) ShownPath() string {
+	if s.Path == "" {
+		return "/"
+	}
+	return s.Path
+}
+
 // Step returns the step called name, or nil.
 func (s *Spec) Step(name string) *Step {
 	for _, st := range s.Steps {
