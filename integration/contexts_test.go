@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,6 +58,36 @@ func TestNamedContexts(t *testing.T) {
 	} {
 		if got := strings.TrimSpace(readFile(t, filepath.Join(out, file))); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)
+		}
+	}
+}
+
+// TestBuildContextReplacesEveryImage: a --build-context named like an image
+// replaces that image wherever the spec names it (a step's from:, a copy's
+// and a bind mount's from:), as Dockerfile's FROM and COPY --from.
+// The image itself does not exist: a pull fails the build.
+func TestBuildContextReplacesEveryImage(t *testing.T) {
+	s := needStack(t)
+	const ghost = "ghost.invalid/none/busybox:0"
+	p := ownershipProject(t, s, `project: replace-ID
+steps:
+  base:
+    from: `+ghost+`
+    run: mkdir -p /out && echo from > /out/from
+  use:
+    from: base
+    copy: [{from: `+ghost+`, src: /bin/busybox, dest: /out/copied}]
+    mounts:
+      - {type: bind, from: `+ghost+`, src: /etc, path: /ghost-etc}
+    run: cp /ghost-etc/passwd /out/bound
+  out:
+    from: scratch
+    copy: [{from: use, src: /out, dest: /}]
+`, nil)
+	res := s.mustBuild(context.Background(), t, p, buildOpts{attrs: map[string]string{"context:" + ghost: "docker-image://" + s.busybox}})
+	for _, f := range []string{"from", "copied", "bound"} {
+		if res.file(t, f) == "" {
+			t.Errorf("%s is empty", f)
 		}
 	}
 }

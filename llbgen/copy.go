@@ -226,6 +226,10 @@ func (l *lowering) sourceState(ctx context.Context, src spec.Source, ss *stepSta
 	case spec.SourceScratch:
 		return llb.Scratch(), nil
 	case spec.SourceImage:
+		state, _, err := l.replacedImage(ctx, src.Ref, ss.platform, r, "")
+		if err != nil || state != nil {
+			return derefState(state), err
+		}
 		return llb.Image(src.Ref, llb.Platform(ss.platform), l.opt.ImageResolveMode), nil
 	}
 	st, _, err := l.context(ctx, src.Ref, ss.platform, r)
@@ -251,4 +255,11 @@ func (l *lowering) context(ctx context.Context, name string, p ocispecs.Platform
 		return llb.State{}, nil, specError(l.s, r, "", "no build context named "+name, "pass it with --build-context "+name+"=DIR (buildx) or --local "+name+"=DIR (buildctl)")
 	}
 	return *st, img, nil
+}
+
+func derefState(st *llb.State) llb.State {
+	if st == nil {
+		return llb.State{}
+	}
+	return *st
 }

@@ -50,22 +50,18 @@ func (l *lowering) from(ctx context.Context, st *spec.Step, n *namer) (*stepStat
 		return ss, nil
 	}
 	p := l.platformOf(st)
-	// A named context of the image's name replaces it, as with Dockerfile's
-	// FROM (--build-context busybox=docker-image://mirror/busybox).
-	if l.opt.NamedContext != nil {
-		state, img, err := l.opt.NamedContext(ctx, st.From.Ref, p)
-		if err != nil {
-			return nil, specError(l.s, st.FromRange, "steps."+st.Name+".from", err.Error(), "")
+	named, namedImg, err := l.replacedImage(ctx, st.From.Ref, p, st.FromRange, "steps."+st.Name+".from")
+	if err != nil {
+		return nil, err
+	}
+	if named != nil {
+		n.total-- // no FROM vertex of ours: the context brings its own
+		ss := &stepState{state: named.Platform(p), image: emptyImage(p), platform: p}
+		if namedImg != nil {
+			ss.image, ss.base = cloneImage(*namedImg), namedImg
+			ss.image.Created = nil
 		}
-		if state != nil {
-			n.total-- // no FROM vertex of ours: the context brings its own
-			ss := &stepState{state: state.Platform(p), image: emptyImage(p), platform: p}
-			if img != nil {
-				ss.image, ss.base = cloneImage(*img), img
-				ss.image.Created = nil
-			}
-			return ss, nil
-		}
+		return ss, nil
 	}
 	ri, err := l.resolveImage(ctx, st.From.Ref, p)
 	if err != nil {
@@ -244,4 +240,19 @@ func withConfig(st llb.State, img *dockerspec.DockerOCIImage) llb.State {
 
 func addHistory(img *dockerspec.DockerOCIImage, createdBy string, empty bool) {
 	img.History = append(img.History, ocispecs.History{CreatedBy: createdBy, Comment: "stowage", EmptyLayer: empty})
+}
+
+// replacedImage returns the named context that replaces image ref, or a nil
+// state when none does. Every image a spec names (a step's from:, a copy's
+// or a bind mount's from:, a seed's image) goes through it, as Dockerfile's
+// FROM and COPY --from do (--build-context busybox=docker-image://mirror/…).
+func (l *lowering) replacedImage(ctx context.Context, ref string, p ocispecs.Platform, r spec.Range, path string) (*llb.State, *dockerspec.DockerOCIImage, error) {
+	if l.opt.NamedContext == nil {
+		return nil, nil, nil
+	}
+	state, img, err := l.opt.NamedContext(ctx, ref, p)
+	if err != nil {
+		return nil, nil, specError(l.s, r, path, err.Error(), "")
+	}
+	return state, img, nil
 }
