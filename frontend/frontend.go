@@ -46,6 +46,7 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 		Outline:     b.outline,
 		Lint:        b.lint,
 	}); err != nil || ok {
+		b.withVolumes(res)
 		return res, err
 	}
 	b.warn(ctx)
@@ -87,6 +88,8 @@ type builder struct {
 	src *dockerui.Source
 	// tokens caches the {hash}/{digest} key tokens of this build.
 	tokens tokenCache
+	// outlined are the volumes --call=outline listed, for its text form.
+	outlined []*llbgen.Volume
 }
 
 // load parses the spec for one target platform.
@@ -173,7 +176,7 @@ func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llb
 		return llbgen.Options{}, err
 	}
 	opt := llbgen.Options{
-		VolumeOptions:    b.volumeOptions(),
+		VolumeOptions:    b.volumeOptions(platform),
 		Target:           b.bc.Target,
 		TargetPlatform:   platform,
 		MultiPlatform:    b.bc.MultiPlatformRequested,
@@ -185,7 +188,6 @@ func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llb
 		NoCache:          b.bc.IsNoCache,
 		Reset:            llbgen.ParseCacheReset(b.bc.BuildOpts().Opts),
 	}
-	opt.Tokens = b.tokenResolver(platform)
 	if len(b.bc.BuildPlatforms) > 0 {
 		opt.BuildPlatform = &b.bc.BuildPlatforms[0]
 	}
@@ -237,10 +239,11 @@ func (b *builder) reset(ctx context.Context) error {
 }
 
 // volumeOptions are the inputs of this build's cache IDs.
-func (b *builder) volumeOptions() llbgen.VolumeOptions {
+// volumeOptions are the inputs of volume IDs for a build for platform.
+func (b *builder) volumeOptions(platform *ocispecs.Platform) llbgen.VolumeOptions {
 	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)
 	vo.SessionID = b.bc.BuildOpts().SessionID
-	vo.Tokens = b.tokenResolver(nil)
+	vo.Tokens = b.tokenResolver(platform)
 	return vo
 }
 

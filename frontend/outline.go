@@ -1,8 +1,14 @@
 package frontend
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"slices"
+	"text/tabwriter"
+
+	"github.com/moby/buildkit/frontend/gateway/client"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/moby/buildkit/frontend/subrequests/outline"
 	"github.com/moby/buildkit/solver/pb"
@@ -14,7 +20,10 @@ import (
 // target needs, and every cache volume with the ID this build would use and
 // the YAML lines that declare it.
 func (b *builder) outline(ctx context.Context) (*outline.Outline, error) {
-	s, err := b.load(nil)
+	// The first target platform's spec: args, secrets and sockets do not
+	// depend on it; volume IDs may, and are listed for every platform below.
+	plats := b.targetPlatforms()
+	s, err := b.load(plats[0])
 	if err != nil {
 		return nil, err
 	}
@@ -24,7 +33,7 @@ func (b *builder) outline(ctx context.Context) (*outline.Outline, error) {
 	}
 	st := s.Step(target)
 	if st == nil {
-		return nil, nil
+		return nil, llbgen.UnknownTarget(s, target)
 	}
 	o := &outline.Outline{Name: st.Name, Description: st.Description, Sources: [][]byte{b.src.Data}}
 	for _, a := range s.Args {
@@ -54,14 +63,58 @@ func (b *builder) outline(ctx context.Context) (*outline.Outline, error) {
 			}
 		}
 	}
-	vols, err := llbgen.Volumes(ctx, s, b.volumeOptions())
-	if err != nil {
-		return nil, withSource(err, b.src.SourceMap)
-	}
-	for _, v := range vols {
-		o.Cache = append(o.Cache, outline.CacheMount{ID: v.ID, Location: location(v.Cache.Range)})
+	for i, p := range plats {
+		if i > 0 {
+			if s, err = b.load(p); err != nil {
+				return nil, err
+			}
+		}
+		vols, err := llbgen.Volumes(ctx, s, b.volumeOptions(p))
+		if err != nil {
+			return nil, withSource(err, b.src.SourceMap)
+		}
+		for _, v := range vols {
+			if !slices.ContainsFunc(o.Cache, func(c outline.CacheMount) bool { return c.ID == v.ID }) {
+				o.Cache = append(o.Cache, outline.CacheMount{ID: v.ID, Location: location(v.Cache.Range)})
+				b.outlined = append(b.outlined, v)
+			}
+		}
 	}
 	return o, nil
+}
+
+// targetPlatforms are the platforms a build makes; one nil (the default)
+// when none was asked for.
+func (b *builder) targetPlatforms() []*ocispecs.Platform {
+	if len(b.bc.TargetPlatforms) == 0 {
+		return []*ocispecs.Platform{nil}
+	}
+	out := make([]*ocispecs.Platform, len(b.bc.TargetPlatforms))
+	for i := range b.bc.TargetPlatforms {
+		out[i] = &b.bc.TargetPlatforms[i]
+	}
+	return out
+}
+
+// withVolumes adds the outlined volumes to the text form of an outline,
+// which BuildKit's printer writes without them.
+func (b *builder) withVolumes(res *client.Result) {
+	if res == nil || len(b.outlined) == 0 || res.Metadata == nil {
+		return
+	}
+	var w bytes.Buffer
+	w.Write(res.Metadata["result.txt"])
+	tw := tabwriter.NewWriter(&w, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "\nCACHE VOLUME\tID\tSCOPE")
+	for _, v := range b.outlined {
+		id := v.ID
+		if id == "" {
+			id = "(this build's session)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", v.Name, id, v.Scope)
+	}
+	tw.Flush()
+	res.Metadata["result.txt"] = w.Bytes()
 }
 
 // needed returns the target and every step it depends on, in file order.

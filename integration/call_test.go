@@ -2,6 +2,8 @@ package integration
 
 import (
 	"encoding/json"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -100,5 +102,63 @@ steps:
 		if !strings.Contains(out, want) {
 			t.Errorf("--call=check output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCallOutlineFollowsPlatformAndTarget: the outline's volume IDs are the
+// target platform's (as `stowage ids --platform` gives them), an unknown
+// --target is an error rather than an empty outline, and `stowage build
+// --call outline` lists the volumes in its text form too.
+func TestCallOutlineFollowsPlatformAndTarget(t *testing.T) {
+	s := needStack(t)
+	bin := needCLI(t)
+	p := newProject(t, s, `# syntax=[[.Frontend]]
+project: outline-platform
+caches:
+  arch: {key: [per-arch, "${TARGETARCH}"]}
+steps:
+  build:
+    from: [[.Busybox]]
+    mounts: [{cache: arch, path: /c}]
+    run: "true"
+`, nil)
+	idFor := func(platform string) string {
+		out, err := run(t, p.dir, bin, "ids", "-f", "stowage.yaml", "--platform", platform)
+		if err != nil {
+			t.Fatalf("stowage ids --platform %s: %v\n%s", platform, err, out)
+		}
+		return strings.TrimPrefix(strings.TrimSpace(out), "arch\t")
+	}
+	arm, amd := idFor("linux/arm64"), idFor("linux/amd64")
+	if arm == amd {
+		t.Fatalf("stowage ids gives one ID for two architectures: %s", arm)
+	}
+	for platform, want := range map[string]string{"linux/arm64": arm, "linux/amd64": amd} {
+		out, err := run(t, p.dir, "docker", "buildx", "build", "--builder", s.builder, "--progress=quiet",
+			"--platform", platform, "--call", "outline,format=json", "-f", "stowage.yaml", ".")
+		if err != nil {
+			t.Fatalf("--call=outline --platform %s: %v\n%s", platform, err, out)
+		}
+		var o outline.Outline
+		if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &o); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		if len(o.Cache) != 1 || o.Cache[0].ID != want {
+			t.Errorf("--platform %s: outline cache %+v, want the ID %s", platform, o.Cache, want)
+		}
+	}
+	out, err := run(t, p.dir, "docker", "buildx", "build", "--builder", s.builder, "--progress=quiet",
+		"--target", "biuld", "--call", "outline", "-f", "stowage.yaml", ".")
+	if err == nil || !strings.Contains(out, `target "biuld" is not a step of stowage.yaml`) {
+		t.Errorf("--call=outline --target biuld: err %v, output:\n%s", err, out)
+	}
+	cmd := exec.Command(bin, "build", "--call", "outline", "--platform", "linux/arm64", p.dir)
+	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+s.addr)
+	text, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("stowage build --call outline: %v\n%s", err, text)
+	}
+	if !strings.Contains(string(text), "arch") || !strings.Contains(string(text), arm) {
+		t.Errorf("stowage build --call outline does not list volume arch (%s):\n%s", arm, text)
 	}
 }

@@ -103,17 +103,22 @@ func setPlatform(img *dockerspec.DockerOCIImage, p ocispecs.Platform) {
 	}
 }
 
+// UnknownTarget is the error for a target that is not a step of s.
+func UnknownTarget(s *spec.Spec, target string) error {
+	names := make([]string, len(s.Steps))
+	for i, st := range s.Steps {
+		names[i] = st.Name
+	}
+	return fmt.Errorf("target %q is not a step of %s; choose one of %v", target, s.File, names)
+}
+
 // newLowering checks the target and resolves the volumes' IDs.
 func newLowering(ctx context.Context, s *spec.Spec, opt Options) (*lowering, error) {
 	if opt.Target == "" {
 		opt.Target = s.Default
 	}
 	if s.Step(opt.Target) == nil {
-		names := make([]string, len(s.Steps))
-		for i, st := range s.Steps {
-			names[i] = st.Name
-		}
-		return nil, fmt.Errorf("target %q is not a step of %s; choose one of %v", opt.Target, s.File, names)
+		return nil, UnknownTarget(s, opt.Target)
 	}
 	vols, err := Volumes(ctx, s, opt.VolumeOptions)
 	if err != nil {
