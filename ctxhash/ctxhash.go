@@ -217,3 +217,37 @@ func (d DirFS) ReadDir(dir string) ([]Entry, error) {
 func (d DirFS) ReadFile(name string) ([]byte, error) { return os.ReadFile(d.join(name)) }
 
 func (d DirFS) join(name string) string { return filepath.Join(string(d), filepath.FromSlash(name)) }
+
+// TransferPatterns returns include patterns (for llb.IncludePatterns) that
+// send at least every path Sum matches with globs. A "**" segment may match
+// no segment at all, so "link/**" matches a symlink named link, which
+// fsutil's "link/**" would not send: each glob is listed also with its "**"
+// segments dropped, one way and another.
+func TransferPatterns(globs []string) []string {
+	var out []string
+	add := func(p string) {
+		if p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	for _, g := range globs {
+		segs := strings.Split(path.Clean(g), "/")
+		var expand func(i int, acc []string)
+		expand = func(i int, acc []string) {
+			if len(out) > 64*len(globs) {
+				return // a glob of many ** is sent whole by its first forms
+			}
+			if i == len(segs) {
+				add(strings.Join(acc, "/"))
+				return
+			}
+			expand(i+1, append(slices.Clip(acc), segs[i]))
+			if segs[i] == "**" {
+				expand(i+1, acc)
+			}
+		}
+		add(g)
+		expand(0, nil)
+	}
+	return out
+}

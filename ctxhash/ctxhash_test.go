@@ -107,3 +107,20 @@ func TestSumChangesWithContent(t *testing.T) {
 		t.Errorf("sum did not change with the file: %s", before)
 	}
 }
+
+func TestTransferPatterns(t *testing.T) {
+	for _, tc := range []struct {
+		globs []string
+		want  string
+	}{
+		{[]string{"package-lock.json"}, "package-lock.json"},
+		{[]string{"link/**"}, "link/**,link"},
+		{[]string{"a/**/b"}, "a/**/b,a/b"},
+		{[]string{"**/go.sum", "src/**"}, "**/go.sum,go.sum,src/**,src"},
+		{[]string{"**"}, "**"},
+	} {
+		if got := strings.Join(TransferPatterns(tc.globs), ","); got != tc.want {
+			t.Errorf("TransferPatterns(%q) = %s, want %s", tc.globs, got, tc.want)
+		}
+	}
+}

@@ -50,7 +50,7 @@ func (t tokens) HashFiles(ctx context.Context, globs []string) (string, error) {
 		return v, nil
 	}
 	st, err := t.b.bc.MainContext(ctx,
-		llb.IncludePatterns(globs),
+		llb.IncludePatterns(ctxhash.TransferPatterns(globs)),
 		llb.SharedKeyHint("stowage-hash"),
 		llb.WithCustomName("[internal] load build context files for a cache key: "+strings.Join(globs, ", ")))
 	if err != nil {

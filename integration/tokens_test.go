@@ -183,3 +183,41 @@ func writeFile(t *testing.T, name, body string) {
 		t.Fatal(err)
 	}
 }
+
+// TestHashTokenAgreesWithIDs: `stowage ids` and a build give one ID for
+// every {hash:} glob, whatever the context holds: a symlinked directory
+// (hashed as the link, never followed), a symlink to a file, nested files.
+func TestHashTokenAgreesWithIDs(t *testing.T) {
+	s := needStack(t)
+	bin := needCLI(t)
+	for _, glob := range []string{"link/**", "real/**", "**", "flink", "real/*", "**/f"} {
+		t.Run(strings.ReplaceAll(glob, "*", "x"), func(t *testing.T) {
+			p := newProject(t, s, `project: hash-agree
+caches:
+  c: {key: [k, {hash: ["`+glob+`"]}]}
+steps:
+  work:
+    from: [[.Busybox]]
+    mounts: [{cache: c, path: /cache}]
+    run: mkdir -p /out && echo "$STOWAGE_CACHE_IDS" > /out/ids
+  out:
+    from: scratch
+    copy: [{from: work, src: /out, dest: /}]
+`, map[string]string{"real/f": "one\n", "real/sub/g": "two\n"})
+			for link, target := range map[string]string{"link": "real", "flink": "real/f"} {
+				if err := os.Symlink(target, filepath.Join(p.dir, link)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			out, err := run(t, p.dir, bin, "ids", "-f", "stowage.yaml")
+			if err != nil {
+				t.Fatalf("stowage ids: %v\n%s", err, out)
+			}
+			want := strings.TrimPrefix(strings.TrimSpace(out), "c\t")
+			res := s.mustBuild(context.Background(), t, p, buildOpts{})
+			if got := strings.TrimSpace(res.file(t, "ids")); got != "/cache="+want {
+				t.Errorf("glob %s: the build's %s, stowage ids' %s", glob, got, want)
+			}
+		})
+	}
+}
