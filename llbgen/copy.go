@@ -230,7 +230,9 @@ func (l *lowering) sourceState(ctx context.Context, src spec.Source, ss *stepSta
 		if err != nil || state != nil {
 			return derefState(state), err
 		}
-		return llb.Image(src.Ref, llb.Platform(ss.platform), l.opt.ImageResolveMode), nil
+		// Located, so a pull that fails (a registry down, a typo) points at
+		// the copy or mount that names the image.
+		return llb.Image(src.Ref, llb.Platform(ss.platform), l.opt.ImageResolveMode, l.location(r)), nil
 	}
 	st, _, err := l.context(ctx, src.Ref, ss.platform, r)
 	return st, err
