@@ -121,6 +121,13 @@ func walk(fsys FS, dir string, pats [][]string, out *[]file) error {
 	return nil
 }
 
+// CheckGlob reports what is wrong with glob g, or nil: the checks Sum makes
+// before it reads any file, so a spec can be checked without a context.
+func CheckGlob(g string) error {
+	_, err := compile(g)
+	return err
+}
+
 // compile splits a glob into segments and checks each is a valid pattern.
 func compile(g string) ([]string, error) {
 	clean := path.Clean(g)

@@ -174,14 +174,14 @@ func applyConfig(img *dockerspec.DockerOCIImage, st *spec.Step) {
 	if st.Cmd != nil {
 		img.Config.Cmd = st.Cmd
 	}
-	for _, port := range st.Expose {
+	for _, e := range st.Expose {
 		if img.Config.ExposedPorts == nil {
 			img.Config.ExposedPorts = map[string]struct{}{}
 		}
-		if !strings.Contains(port, "/") {
-			port += "/tcp"
+		ports, _ := spec.ExposedPorts(e) // checked by package spec
+		for _, port := range ports {
+			img.Config.ExposedPorts[port] = struct{}{}
 		}
-		img.Config.ExposedPorts[port] = struct{}{}
 	}
 	for _, kv := range st.Labels {
 		if img.Config.Labels == nil {

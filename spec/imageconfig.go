@@ -2,11 +2,11 @@ package spec
 
 import (
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/moby/sys/signal"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -100,17 +100,66 @@ func (d *decoder) healthcheck(n *yaml.Node, p string) *Healthcheck {
 	return h
 }
 
-// signalName matches what Docker's signal parser takes: a number, or a name
-// with or without SIG (SIGTERM, TERM, SIGRTMIN+3).
-var signalName = regexp.MustCompile(`^([0-9]+|(SIG)?[A-Z][A-Z0-9]*([+-][0-9]+)?)$`)
-
-// stopSignal decodes a STOPSIGNAL.
+// stopSignal decodes a STOPSIGNAL, taking what Dockerfile's STOPSIGNAL
+// takes: moby/sys/signal's parser (a number, or a Linux signal's name with
+// or without SIG).
 func (d *decoder) stopSignal(n *yaml.Node, p string) string {
 	s, ok := d.strOK(n, p, "a signal like SIGTERM")
-	if ok && !signalName.MatchString(s) {
-		d.add(rangeOf(d.resolve(n)), p, "write a signal like SIGTERM, SIGQUIT or 15", "%q is not a signal", s)
+	if !ok {
+		return s
+	}
+	if _, err := signal.ParseSignal(s); err != nil || strings.HasPrefix(s, "-") || strings.HasPrefix(s, "+") {
+		d.add(rangeOf(d.resolve(n)), p, "write a signal like SIGTERM, SIGQUIT, SIGRTMIN+3 or 15", "%q is not a signal", s)
 	}
 	return s
+}
+
+// ExposedPorts expands one expose: entry as Dockerfile's EXPOSE does: a
+// port or a range of ports, with tcp (the default), udp or sctp, into
+// "PORT/proto" keys of the image config. ok is false when spec is not that.
+func ExposedPorts(spec string) (ports []string, ok bool) {
+	rng, proto, _ := strings.Cut(spec, "/")
+	switch strings.ToLower(proto) {
+	case "":
+		proto = "tcp"
+	case "tcp", "udp", "sctp":
+		proto = strings.ToLower(proto)
+	default:
+		return nil, false
+	}
+	first, last, isRange := strings.Cut(rng, "-")
+	lo, err1 := strconv.ParseUint(first, 10, 16)
+	hi, err2 := lo, error(nil)
+	if isRange {
+		hi, err2 = strconv.ParseUint(last, 10, 16)
+	}
+	if err1 != nil || err2 != nil || hi < lo {
+		return nil, false
+	}
+	for p := lo; p <= hi; p++ {
+		ports = append(ports, strconv.FormatUint(p, 10)+"/"+proto)
+	}
+	return ports, true
+}
+
+// expose decodes a step's exposed ports.
+func (d *decoder) expose(n *yaml.Node, p string) []string {
+	vs := d.strs(n, p, `a port like "8080/tcp"`, true)
+	n = d.resolve(n)
+	for i, v := range vs {
+		if _, ok := ExposedPorts(v); !ok {
+			at, ip := n, p
+			if n.Kind == yaml.SequenceNode {
+				at, ip = d.resolve(n.Content[i]), index(p, i)
+			}
+			hint := `write a port (0 to 65535) or a range, with /tcp, /udp or /sctp: "8080", "53/udp", "8000-8010/tcp"`
+			if strings.Contains(v, ":") {
+				hint = "expose takes the image's own ports only; publish them on a host address when the container runs (docker run -p)"
+			}
+			d.add(rangeOf(at), ip, hint, "%q is not a port to expose", v)
+		}
+	}
+	return vs
 }
 
 // volumes decodes the VOLUME paths of a step's image.

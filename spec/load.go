@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/stowage-build/stowage/ctxhash"
 	"io"
 	"maps"
 	"strconv"
@@ -246,6 +247,8 @@ func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 				}
 				if u, g, ok := strings.Cut(c.Owner, ":"); !ok || u == "" || g == "" || strings.Contains(g, ":") {
 					d.add(rangeOf(v), path, `write "uid:gid", like "1000:1000" or "app:app"`, "owner %q is not uid:gid", c.Owner)
+				} else {
+					d.checkOwnerIDs(c.Owner, rangeOf(v), path)
 				}
 			},
 			"mode": func(v *yaml.Node, path string) {
@@ -315,12 +318,21 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 				ok := len(d.errs.list) == before
 				n := d.resolve(v)
 				for i, g := range t.Hash {
+					r := rangeOf(n)
+					if n.Kind == yaml.SequenceNode {
+						r = rangeOf(d.resolve(n.Content[i]))
+					}
 					if g == "" && ok {
-						r := rangeOf(n)
-						if n.Kind == yaml.SequenceNode {
-							r = rangeOf(d.resolve(n.Content[i]))
-						}
 						d.add(r, index(path, i), "write a glob like package-lock.json or go.sum", "empty glob")
+					} else if err := ctxhash.CheckGlob(g); g != "" && err != nil {
+						// What ids, llb and a build would say, said by lint too;
+						// ctxhash's message says what to write but for a pattern
+						// error.
+						hint := ""
+						if !strings.Contains(err.Error(), "write") {
+							hint = "close every [ and escape a literal [ as \\["
+						}
+						d.add(r, index(path, i), hint, "%v", err)
 					}
 				}
 				if len(t.Hash) == 0 && n.Kind == yaml.SequenceNode {

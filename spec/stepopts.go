@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -107,8 +108,8 @@ func (d *decoder) id(n *yaml.Node, p string) *uint32 {
 		return nil
 	}
 	v, err := strconv.ParseUint(s, 10, 32)
-	if err != nil {
-		d.add(rangeOf(d.resolve(n)), p, "write a number like 1000", "%q is not a numeric id", s)
+	if err != nil || v > MaxID {
+		d.add(rangeOf(d.resolve(n)), p, fmt.Sprintf("write a number from 0 to %d, like 1000", MaxID), "%q is not a numeric id", s)
 		return nil
 	}
 	v32 := uint32(v)
@@ -128,6 +129,22 @@ func (d *decoder) mode(n *yaml.Node, p string) *uint32 {
 	}
 	m32 := uint32(m)
 	return &m32
+}
+
+// MaxID is the largest uid or gid Linux takes: (uid_t)-1 means "unchanged".
+const MaxID = 1<<32 - 2
+
+// checkOwnerIDs checks the numeric parts of an owner "uid:gid" or a user.
+func (d *decoder) checkOwnerIDs(owner string, r Range, p string) {
+	for part := range strings.SplitSeq(owner, ":") {
+		if part == "" || strings.TrimLeft(part, "0123456789") != "" {
+			continue // a name, resolved in the step's image
+		}
+		if v, err := strconv.ParseUint(part, 10, 64); err != nil || v > MaxID {
+			d.add(r, p, fmt.Sprintf("write ids from 0 to %d", MaxID), "%q: %s is not a uid or gid Linux takes", owner, part)
+			return
+		}
+	}
 }
 
 // checkMountOwner checks uid, gid and mode: they set a secret file's or an

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -83,8 +84,11 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 					d.add(rangeOf(v), path, hint, "workdir %s %s", quoteShort(st.Workdir), msg)
 				}
 			},
-			"env":  func(v *yaml.Node, path string) { st.Env = d.keyValues(v, path) },
-			"user": func(v *yaml.Node, path string) { st.User = d.str(v, path, `a user like "1000" or "app:app"`) },
+			"env": func(v *yaml.Node, path string) { st.Env = d.envVars(v, path) },
+			"user": func(v *yaml.Node, path string) {
+				st.User = d.str(v, path, `a user like "1000" or "app:app"`)
+				d.checkOwnerIDs(st.User, rangeOf(d.resolve(v)), path)
+			},
 			"shell": func(v *yaml.Node, path string) {
 				st.Shell = d.strs(v, path, "a string", false)
 				if len(st.Shell) == 0 {
@@ -96,7 +100,7 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 			"run":         func(v *yaml.Node, path string) { st.Run = d.commands(v, path) },
 			"entrypoint":  func(v *yaml.Node, path string) { st.Entrypoint = d.strs(v, path, "a string", false) },
 			"cmd":         func(v *yaml.Node, path string) { st.Cmd = d.strs(v, path, "a string", false) },
-			"expose":      func(v *yaml.Node, path string) { st.Expose = d.strs(v, path, `a port like "8080/tcp"`, true) },
+			"expose":      func(v *yaml.Node, path string) { st.Expose = d.expose(v, path) },
 			"labels":      func(v *yaml.Node, path string) { st.Labels = d.keyValues(v, path) },
 			"volumes":     func(v *yaml.Node, path string) { st.Volumes = d.volumes(v, path) },
 			"stopsignal":  func(v *yaml.Node, path string) { st.StopSignal = d.stopSignal(v, path) },
@@ -267,18 +271,21 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 	} else if msg, hint := containerPathProblem(m.Path); msg != "" {
 		d.add(m.FieldRange("path"), join(p, "path"), hint, "mount path %s %s", quoteShort(m.Path), msg)
 	}
-	only := func(ok bool, field string) {
-		if !ok {
+	// By the field's presence, not its value: an image or step name in
+	// from: is resolved only after decoding, and `size: 0` on a cache
+	// mount is as much a mistake as `size: 64m`.
+	only := func(field string, types ...MountType) {
+		if _, set := m.ranges[field]; set && !slices.Contains(types, m.Type) {
 			d.add(m.FieldRange(field), join(p, field), "remove it", "%s does not apply to a %s mount", field, m.Type)
 		}
 	}
-	only(m.Seed == nil || m.Type == MountCache, "source")
-	only(m.From.Kind == "" || m.Type == MountBind, "from")
-	only(m.Src == "" || m.Type == MountBind, "src")
-	only(m.Size == 0 || m.Type == MountTmpfs, "size")
-	only(m.ID == "" || m.Type == MountSecret || m.Type == MountSSH, "id")
-	only(!m.Required || m.Type == MountSecret || m.Type == MountSSH, "required")
-	only(m.Env == "" || m.Type == MountSecret, "env")
+	only("source", MountCache)
+	only("from", MountBind)
+	only("src", MountBind)
+	only("size", MountTmpfs)
+	only("id", MountSecret, MountSSH)
+	only("required", MountSecret, MountSSH)
+	only("env", MountSecret)
 	d.checkMountOwner(m, p)
 	if m.Type == MountBind && m.From.Kind == "" {
 		m.From = Source{Kind: SourceContext}

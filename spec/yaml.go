@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -240,13 +241,17 @@ func (d *decoder) bool(n *yaml.Node, path string) bool {
 	if !ok {
 		return false
 	}
-	switch s {
-	case "true":
+	quoted := d.resolve(n).Style&(yaml.SingleQuotedStyle|yaml.DoubleQuotedStyle) != 0
+	switch {
+	case quoted && (s == "true" || s == "false"):
+		d.add(rangeOf(n), path, "write "+s+" without quotes", "%q is a string, not a boolean", s)
+	case s == "true":
 		return true
-	case "false":
+	case s == "false":
 		return false
+	default:
+		d.add(rangeOf(n), path, "write true or false", "%q is not a boolean", s)
 	}
-	d.add(rangeOf(n), path, "write true or false", "%q is not a boolean", s)
 	return false
 }
 
@@ -259,6 +264,21 @@ func (d *decoder) keyValues(n *yaml.Node, path string) []KeyValue {
 		out = append(out, KeyValue{Key: p.key.Value, Value: d.str(p.val, join(path, p.key.Value), "a string")})
 	}
 	return out
+}
+
+// envVars decodes a step's env. A name that is empty, holds "=" or white
+// space or a control character would not survive the exec's NAME=VALUE
+// environment (Dockerfile's ENV refuses the same).
+func (d *decoder) envVars(n *yaml.Node, path string) []KeyValue {
+	kvs := d.keyValues(n, path)
+	for i, kv := range kvs {
+		bad := kv.Key == "" || strings.ContainsFunc(kv.Key, func(r rune) bool { return r == '=' || unicode.IsSpace(r) || unicode.IsControl(r) })
+		if bad {
+			ps := d.pairs(n, path, "")
+			d.add(rangeOf(ps[i].key), join(path, kv.Key), "write a name like GOFLAGS: no =, spaces or control characters", "%q is not an environment variable name", kv.Key)
+		}
+	}
+	return kvs
 }
 
 func isNull(n *yaml.Node) bool {

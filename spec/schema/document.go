@@ -194,7 +194,11 @@ type Globs struct {
 // A glob over the build context's relative paths.
 type Glob string
 
-func (Glob) refine(s *Schema) { s.MinLength = ptr(1) }
+func (Glob) refine(s *Schema) {
+	s.MinLength = ptr(1)
+	// Relative to the context, never above it.
+	s.Not = &Schema{Pattern: `^(/|\.\.(/|$))`}
+}
 
 // A key token from an image: the digest BuildKit resolves the image to (the
 // index's, for a multi-platform image), so the cache follows the image.
@@ -287,7 +291,7 @@ type Step struct {
 	Workdir AbsPath `json:"workdir"`
 	// Environment variables, as Dockerfile's ENV; inherited from the image or
 	// step it starts from.
-	Env Env `json:"env" schema:"nullable"`
+	Env StepEnv `json:"env" schema:"nullable"`
 	// The user commands run as, like "1000" or "app:app", as Dockerfile's
 	// USER.
 	User string `json:"user"`
@@ -473,6 +477,13 @@ func (AbsPath) refine(s *Schema) {
 // Names and string values.
 type Env map[string]string
 
+// Environment variables by name: no =, white space or control characters.
+type StepEnv map[string]string
+
+func (StepEnv) refine(s *Schema) {
+	s.PropertyNames = &Schema{Pattern: `^[^=\s\x00-\x1f\x7f]+$`}
+}
+
 // Commands of a step.
 type Run struct {
 	oneOf
@@ -491,9 +502,18 @@ func (Command) refine(s *Schema) { s.Pattern = `\S` }
 type Expose struct {
 	oneOf
 	// One port, like "8080/tcp".
-	Port string
+	Port Port
 	// Ports, like ["8080/tcp", "53/udp"].
-	Ports []string
+	Ports []Port
+}
+
+// A port or a range of ports, with tcp (the default), udp or sctp, as
+// Dockerfile's EXPOSE takes them.
+type Port string
+
+func (Port) refine(s *Schema) {
+	// A number reads as text, like any scalar here; the pattern is for text.
+	s.Pattern = interpolated(`^[0-9]{1,5}(-[0-9]{1,5})?(/([tT][cC][pP]|[uU][dD][pP]|[sS][cC][tT][pP]))?$`)
 }
 
 // A copy into a step, like Dockerfile's COPY: a directory's contents land in

@@ -419,6 +419,8 @@ var beyondSchema = map[string]string{
 	"child-scope":                 "a child volume's scope differs from its parent's",
 	"default-missing":             "default: names a step that does not exist",
 	"empty-key-token":             "a key token is empty once ${NAME} expands",
+	"id-range":                    "a numeric uid or gid over 4294967294 inside a string",
+	"stopsignal-unknown":          "a signal name Linux does not have",
 	"key-too-long":                "the key is too long with its parents' tokens",
 	"mount-duplicate-path":        "two mounts of a step at one path",
 	"mount-undeclared-cache":      "cache: names a volume that is not declared",
