@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/moby/buildkit/util/suggest"
 	"github.com/stowage-build/stowage/spec"
 )
 
@@ -34,6 +35,8 @@ var (
 		"A session-scoped volume starts empty in every build; mounted by one step only, it caches nothing."}
 	UnusedVolume = Rule{"UnusedVolume",
 		"The volume is declared but no step mounts it."}
+	FromLooksLikeStep = Rule{"FromLooksLikeStep",
+		"A from: that is not a step but nearly a step's name is pulled as an image: most likely a typo."}
 )
 
 // packageManagerPaths hold state that needs exclusive access.
@@ -110,6 +113,31 @@ func Check(s *spec.Spec) []Warning {
 			add(UnusedVolume, c.Range, "no step mounts volume %q; mount it or remove it", c.Name)
 		case c.Scope == spec.ScopeSession && len(steps) == 1:
 			add(SessionVolumeOneStep, c.Range, "volume %q is session-scoped and mounted only by step %q, so it starts empty every build; use scope: project to keep its contents", c.Name, steps[0])
+		}
+	}
+	steps := make([]string, len(s.Steps))
+	for i, st := range s.Steps {
+		steps[i] = st.Name
+	}
+	nearStep := func(src spec.Source, r spec.Range) {
+		// Only a bare name (no registry, path or tag; the spec holds it
+		// normalised) can be a typo'd step.
+		name, library := strings.CutPrefix(src.Ref, "docker.io/library/")
+		name, latest := strings.CutSuffix(name, ":latest")
+		if src.Kind != spec.SourceImage || !library || !latest || strings.ContainsAny(name, "/:@") {
+			return
+		}
+		if step, ok := suggest.Search(name, steps, true); ok {
+			add(FromLooksLikeStep, r, "%q is not a step, so it is pulled as an image; did you mean step %q?", name, step)
+		}
+	}
+	for _, st := range s.Steps {
+		nearStep(st.From, st.FromRange)
+		for _, c := range st.Copy {
+			nearStep(c.From, c.FieldRange("from"))
+		}
+		for _, m := range st.Mounts {
+			nearStep(m.From, m.FieldRange("from"))
 		}
 	}
 	slices.SortStableFunc(out, func(a, b Warning) int {

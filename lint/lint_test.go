@@ -28,6 +28,19 @@ steps:
 `,
 		},
 		{
+			name: "from near a step name",
+			yaml: `project: p
+steps:
+  build: {from: busybox, run: "true"}
+  image:
+    from: biuld
+    copy: [{from: buidl, src: /a, dest: /b}, {from: busybox, src: /bin/sh, dest: /sh}]
+    mounts: [{type: bind, from: bulid, path: /x}]
+  other: {from: "biuld:1"}
+`,
+			want: []string{"5:11 FromLooksLikeStep", "6:19 FromLooksLikeStep", "7:33 FromLooksLikeStep"},
+		},
+		{
 			name: "locked mounted twice",
 			yaml: `project: p
 caches:
