@@ -67,14 +67,29 @@ type errs struct {
 	list ErrorList
 	// dropped counts the errors past maxErrors.
 	dropped int
+	// echoes are the positions of values whose ${NAME} expansion failed,
+	// or that used an arg whose expansion failed: any later error there
+	// (a value that is no image reference, say) only echoes the first.
+	echoes map[Pos]bool
 }
 
 func (c *errs) add(r Range, path, hint, format string, args ...any) {
+	if c.echoes[r.Start] {
+		return
+	}
 	if c.full() {
 		c.dropped++
 		return
 	}
 	c.list = append(c.list, &Error{File: c.file, Range: r, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// echo marks the value at p as already reported.
+func (c *errs) echo(p Pos) {
+	if c.echoes == nil {
+		c.echoes = map[Pos]bool{}
+	}
+	c.echoes[p] = true
 }
 
 // full reports whether further errors are dropped.

@@ -80,9 +80,10 @@ func TestInterpolate(t *testing.T) {
 		},
 		{
 			name: "block scalar",
+			// At the reference's own line inside the block, not at the |.
 			yaml: "|\n  echo\n  ${NOPE}\n",
 			want: "echo\n\n",
-			errs: []string{"1:4: ${NOPE} is not defined"},
+			errs: []string{"3:3: ${NOPE} is not defined"},
 		},
 		{name: "empty braces", yaml: "${}", want: "", errs: []string{"1:4: ${} is not a reference to a name"}},
 		{name: "space in name", yaml: "${bad name}", want: "", errs: []string{"1:4: ${bad name} is not a reference to a name; only ${NAME} is expanded; write $${bad name} to pass it to the shell as written"}},

@@ -136,6 +136,7 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 	}
 	s := &Spec{Version: 1, Range: rangeOf(root)}
 	ps := d.pairs(root, "", "a mapping with project: and steps:")
+	d.declared = declaredArgs(d, ps)
 	// Args come first whatever their place in the file: every other field
 	// may refer to them.
 	for _, p := range ps {
@@ -194,6 +195,7 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 			d.add(rangeOf(p.key), apath, "remove it: BuildKit sets it for every build", "%s is an automatic platform arg", name)
 			continue
 		}
+		d.failed = false
 		v := d.resolve(p.val)
 		if v.Kind == yaml.MappingNode {
 			d.fields(v, apath, "a mapping with default: and description:", map[string]func(*yaml.Node, string){
@@ -206,6 +208,11 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 		a.Value = a.Default
 		if o, ok := overrides[name]; ok {
 			a.Value = o
+		} else if d.failed {
+			if d.poisoned == nil {
+				d.poisoned = map[string]bool{}
+			}
+			d.poisoned[name] = true
 		}
 		// Later args may refer to earlier ones.
 		d.vars.m[name] = a.Value

@@ -41,6 +41,13 @@ type decoder struct {
 	// MaxExpandedSize; overExpanded stops expansion once it is spent.
 	expanded     int
 	overExpanded bool
+	// declared lists every arg the file declares, before any is decoded,
+	// so an undefined ${NAME} can say why it is not visible.
+	declared declarations
+	// failed is set by an interpolation that failed or used a poisoned
+	// arg; poisoned are the args whose value did.
+	failed   bool
+	poisoned map[string]bool
 }
 
 // resolve follows aliases and charges the node budget. Once the budget is

@@ -409,7 +409,9 @@ func TestValidSpecs(t *testing.T) {
 // accepts: their errors need what a JSON Schema cannot see (other parts of
 // the spec, expanded ${NAME}s, image references, the size of the input).
 var beyondSchema = map[string]string{
+	"arg-cycle":                   "two args refer to each other",
 	"arg-forward-reference":       "${NAME} refers to a later arg",
+	"arg-step-only":               "${NAME} of a step's arg where only top-level args are visible",
 	"bad-name":                    "${…} holds something other than a name",
 	"bad-platform":                "platform: is not a platform",
 	"cache-cycle-2":               "from: between volumes forms a cycle",
@@ -430,6 +432,7 @@ var beyondSchema = map[string]string{
 	"step-cycle":                  "steps form a cycle",
 	"step-from-itself":            "a step starts from itself",
 	"step-from-neither":           "from: is neither a step nor an image reference",
+	"undefined-in-block":          "${NAME} is not defined",
 	"undefined-name":              "${NAME} is not defined",
 	"undefined-name-quoted":       "${NAME} is not defined",
 	"unterminated":                "an unterminated ${",
