@@ -74,8 +74,39 @@ func Load(data []byte, opt Options) (*Spec, error) {
 	return s, nil
 }
 
+// checkText finds what a YAML parser would report at 1:1, or handle
+// differently from one reader to the next, before it parses: a NUL byte,
+// bytes that are not UTF-8, and the line separators NEL, LS and PS (YAML
+// 1.1 breaks lines on them, YAML 1.2 does not, so a key could change with
+// the reader). Each is an error at its own line and column.
+func checkText(data []byte) *Error {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		at := Range{Start: Pos{line, col}, End: Pos{line, col}}
+		switch {
+		case r == 0:
+			return &Error{Range: at, Msg: "the spec holds a NUL byte", Hint: "a spec is text: remove it (is this a binary file, or saved as UTF-16?)"}
+		case r == utf8.RuneError && size <= 1:
+			return &Error{Range: at, Msg: fmt.Sprintf("the spec is not UTF-8 here (byte 0x%02x)", data[i]), Hint: "save the file as UTF-8"}
+		case r == '\u0085' || r == '\u2028' || r == '\u2029':
+			return &Error{Range: at, Msg: fmt.Sprintf("the spec holds the line separator %U, which YAML readers disagree on", r), Hint: `end lines with \n only; in a double-quoted string, write the character as an escape (\N, \L or \P)`}
+		}
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+		i += size
+	}
+	return nil
+}
+
 // parse reads exactly one YAML document.
 func parse(data []byte) (*yaml.Node, *Error) {
+	if err := checkText(data); err != nil {
+		return nil, err
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
