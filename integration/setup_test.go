@@ -293,3 +293,34 @@ steps:
 		})
 	}
 }
+
+// TestResetPrivateVolumeWithSetup: cache-reset of a private volume that
+// needs setting up empties the instance the next build gets, which is then
+// owned as declared again (the reset mounts the same BuildKit cache, made
+// from the same setup source, as the step).
+func TestResetPrivateVolumeWithSetup(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: reset-private-ID
+args: {RUN: ""}
+caches:
+  p: {key: p, sharing: private, owner: "1000:1000"}
+steps:
+  w:
+    from: [[.Busybox]]
+    user: app
+    mounts: [{cache: p, path: /p}]
+    run: mkdir -p /tmp/out && echo ${RUN} >> /p/log && cp /p/log /tmp/out/log && stat -c %u /p > /tmp/out/uid
+  out:
+    from: scratch
+    copy: [{from: w, src: /tmp/out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "a"}})
+	if got := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "b"}}).file(t, "log"); got != "a\nb\n" {
+		t.Fatalf("before the reset the private volume's log is %q, want a, b (one instance reused)", got)
+	}
+	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "c", "cache-reset": "p"}})
+	if got := res.file(t, "log") + res.file(t, "uid"); got != "c\n1000\n" {
+		t.Errorf("after cache-reset=p the instance holds %q, want only c, owned by 1000", got)
+	}
+}
