@@ -34,6 +34,7 @@ Commands:
   lint   check a spec and its cache volume hazards; exit 1 on any finding
   ids    print the cache volume IDs of a spec
   llb    write the LLB of a spec to stdout (pipe it to buildctl build)
+  cache  see and remove a spec's cache volumes on buildkitd: stowage cache ls|du|prune
 
 Run 'stowage COMMAND -h' for a command's options.
 `
@@ -51,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "cache" {
+		return runCache(ctx, args[1:], stdout, stderr)
 	}
 	cmds := map[string]func(context.Context, *common, []string, io.Writer) error{
 		"build": buildSpec,
@@ -113,7 +117,7 @@ func (c *common) register(cmd string) {
 	c.fs.Var(&c.buildArgs, "build-arg", "set a build arg, `KEY=VALUE` (repeatable)")
 	c.fs.Var(&c.opts, "opt", "set a frontend option like cache-tenant=acme, `KEY=VALUE` (repeatable)")
 	c.fs.StringVar(&c.platform, "platform", "", "the target `PLATFORM`, like linux/arm64 (default: this machine's)")
-	if cmd == "llb" || cmd == "ids" {
+	if cmd == "llb" || cmd == "ids" || cmd == "cache" {
 		c.fs.StringVar(&c.contextPath, "context", "", "the build context `DIR` that {hash: …} key tokens read (default: the spec file's directory)")
 	}
 	if cmd == "llb" || cmd == "build" {

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/suggest"
+	"github.com/stowage-build/stowage/llbgen"
+	"github.com/stowage-build/stowage/spec"
+	"golang.org/x/sync/errgroup"
+)
+
+const cacheUsage = `Usage: stowage cache COMMAND [OPTIONS]
+
+Commands:
+  ls     list the cache volume records on the builder, by the spec's names
+  du     total the space the spec's volumes take on the builder
+  prune  remove the records of volumes named, and nothing else
+
+Run 'stowage cache COMMAND -h' for a command's options.
+`
+
+// runCache runs `stowage cache SUBCOMMAND`.
+func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stderr, cacheUsage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	cmds := map[string]func(context.Context, *cacheFlags, io.Writer) error{
+		"ls":    cacheList,
+		"du":    cacheDiskUsage,
+		"prune": cachePrune,
+	}
+	cmd, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "stowage cache: unknown command %q\n\n%s", args[0], cacheUsage)
+		return 2
+	}
+	c := &common{fs: flag.NewFlagSet("stowage cache "+args[0], flag.ContinueOnError), stderr: stderr}
+	c.fs.SetOutput(stderr)
+	c.register("cache")
+	cf := &cacheFlags{common: c, sub: args[0]}
+	cf.register()
+	if err := c.fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	cf.names = c.fs.Args()
+	if len(cf.names) > 0 && cf.sub != "prune" {
+		fmt.Fprintf(stderr, "stowage cache %s: unexpected argument %q\n", cf.sub, cf.names[0])
+		return 2
+	}
+	if err := cmd(ctx, cf, stdout); err != nil {
+		if isUsage(err) {
+			fmt.Fprintf(stderr, "stowage cache %s: %v\n", cf.sub, err)
+			return 2
+		}
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// cacheFlags are the flags of stowage cache's commands, besides the spec's.
+type cacheFlags struct {
+	*common
+	sub       string
+	addr      string
+	all       bool
+	format    string
+	allOfSpec bool
+	unusedFor time.Duration
+	names     []string
+}
+
+func (cf *cacheFlags) register() {
+	fs := cf.fs
+	addr := os.Getenv("BUILDKIT_HOST")
+	if addr == "" {
+		addr = defaultAddr
+	}
+	fs.StringVar(&cf.addr, "addr", addr, "the buildkitd `ADDRESS` (default: $BUILDKIT_HOST, else "+defaultAddr+")")
+	switch cf.sub {
+	case "ls", "du":
+		fs.BoolVar(&cf.all, "all", false, "also list cache mounts that are not this spec's: other specs' Stowage volumes by ID, and other cache mounts")
+		fs.StringVar(&cf.format, "format", "table", "`table` or json")
+	case "prune":
+		fs.BoolVar(&cf.allOfSpec, "all-of-spec", false, "remove every volume the spec declares")
+		fs.DurationVar(&cf.unusedFor, "unused-for", 0, "only records unused for at least this `DURATION`, like 48h")
+	}
+}
+
+// volumeRecord is what the builder holds for one cache ID.
+type volumeRecord struct {
+	// Name is the spec's volume name; empty for an ID the spec does not
+	// declare.
+	Name      string   `json:"name,omitempty"`
+	ID        string   `json:"id"`
+	Kind      string   `json:"kind"` // volume, setup-lock, lock-guard, other-stowage, cache-mount
+	Scope     string   `json:"scope,omitempty"`
+	Namespace string   `json:"namespace,omitempty"`
+	Tokens    []string `json:"tokens,omitempty"`
+	Size      int64    `json:"size"`
+	Records   []record `json:"records"`
+}
+
+type record struct {
+	ID         string     `json:"id"`
+	Size       int64      `json:"size"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
+	InUse      bool       `json:"inUse"`
+}
+
+// cacheIDOf reads the cache ID from a cache mount record's description,
+// "cached mount DEST from exec … with id "ID"", where BuildKit keeps it;
+// without "with id" the ID is the mount's path.
+var cacheIDOf = regexp.MustCompile(`(?s)^cached mount (\S+) from .* with id "([^"]*)"$|^cached mount (\S+) from `)
+
+func recordCacheID(desc string) string {
+	m := cacheIDOf.FindStringSubmatch(desc)
+	switch {
+	case m == nil:
+		return ""
+	case m[2] != "":
+		return m[2]
+	}
+	return m[3]
+}
+
+// inventory joins the builder's cache mount records with the spec's
+// volumes: every volume of the spec (records or not), and with all the
+// builder's other cache mounts.
+func (cf *cacheFlags) inventory(ctx context.Context, cl *client.Client, all bool) (*spec.Spec, []*volumeRecord, error) {
+	s, _, err := cf.load()
+	if err != nil {
+		return nil, nil, err
+	}
+	vols, err := llbgen.Volumes(ctx, s, cf.volumeOptions())
+	if err != nil {
+		return nil, nil, err
+	}
+	usage, err := cl.DiskUsage(ctx, client.WithFilter([]string{"type==" + string(client.UsageRecordTypeCacheMount)}))
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot list the cache mounts of buildkitd at %s: pass --addr or set BUILDKIT_HOST: %w", cf.addr, err)
+	}
+	byID := map[string]*volumeRecord{}
+	var out []*volumeRecord
+	for _, v := range vols {
+		if v.ID == "" || byID[v.ID] != nil {
+			continue // a session volume, or a second name for one key
+		}
+		vr := &volumeRecord{Name: v.Name, ID: v.ID, Kind: "volume", Scope: string(v.Scope), Namespace: v.Namespace, Tokens: v.Tokens, Records: []record{}}
+		byID[v.ID] = vr
+		out = append(out, vr)
+	}
+	for _, u := range usage {
+		id := recordCacheID(u.Description)
+		vr := byID[id]
+		if vr == nil {
+			if !all {
+				// A volume's setup lock holds nothing; it is listed with
+				// --all and pruned with its volume.
+				continue
+			}
+			vr = &volumeRecord{ID: id, Kind: kindOf(id), Records: []record{}}
+			byID[id] = vr
+			out = append(out, vr)
+		}
+		vr.Size += u.Size
+		vr.Records = append(vr.Records, record{ID: u.ID, Size: u.Size, CreatedAt: u.CreatedAt, LastUsedAt: u.LastUsedAt, InUse: u.InUse})
+	}
+	for _, vr := range out {
+		slices.SortFunc(vr.Records, func(a, b record) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	}
+	return s, out, nil
+}
+
+// kindOf says what a cache ID the spec does not declare is.
+func kindOf(id string) string {
+	switch {
+	case id == llbgen.LockGuardID:
+		return "lock-guard"
+	case strings.HasPrefix(id, "stowage-") && strings.HasSuffix(id, ".setup-lock"):
+		return "setup-lock"
+	case strings.HasPrefix(id, "stowage-"):
+		return "other-stowage"
+	}
+	return "cache-mount"
+}
+
+// connect dials buildkitd and checks it answers.
+func (cf *cacheFlags) connect(ctx context.Context) (*client.Client, error) {
+	cl, err := client.New(ctx, cf.addr)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to buildkitd at %s: %w", cf.addr, err)
+	}
+	if _, err := cl.Info(ctx); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("cannot reach buildkitd at %s: pass --addr or set BUILDKIT_HOST: %w", cf.addr, err)
+	}
+	return cl, nil
+}
+
+func cacheList(ctx context.Context, cf *cacheFlags, out io.Writer) error {
+	if cf.format != "table" && cf.format != "json" {
+		return usageError{fmt.Sprintf("--format %q: write table or json", cf.format)}
+	}
+	cl, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	_, vrs, err := cf.inventory(ctx, cl, cf.all)
+	if err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(vrs)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "VOLUME\tID\tSCOPE\tRECORDS\tSIZE\tLAST USED\tIN USE")
+	for _, vr := range vrs {
+		name := vr.Name
+		if name == "" {
+			name = "(" + vr.Kind + ")"
+		}
+		last, inUse := "never", false
+		var newest time.Time
+		for _, r := range vr.Records {
+			inUse = inUse || r.InUse
+			if r.LastUsedAt != nil && r.LastUsedAt.After(newest) {
+				newest = *r.LastUsedAt
+			}
+		}
+		if !newest.IsZero() {
+			last = units.HumanDuration(time.Since(newest)) + " ago"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%t\n", name, vr.ID, vr.Scope, len(vr.Records), units.HumanSize(float64(vr.Size)), last, inUse)
+	}
+	return tw.Flush()
+}
+
+func cacheDiskUsage(ctx context.Context, cf *cacheFlags, out io.Writer) error {
+	if cf.format != "table" && cf.format != "json" {
+		return usageError{fmt.Sprintf("--format %q: write table or json", cf.format)}
+	}
+	cl, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	s, vrs, err := cf.inventory(ctx, cl, cf.all)
+	if err != nil {
+		return err
+	}
+	// Totals per owner: the spec's project (its project-scoped volumes),
+	// global volumes, and with --all each other kind.
+	totals := map[string]int64{}
+	var order []string
+	for _, vr := range vrs {
+		group := vr.Kind
+		if vr.Name != "" {
+			group = string(vr.Scope) + " " + vr.Namespace
+			if vr.Scope == string(spec.ScopeProject) {
+				group = "project " + vr.Namespace
+			}
+		}
+		if _, ok := totals[group]; !ok {
+			order = append(order, group)
+		}
+		totals[group] += vr.Size
+	}
+	if cf.format == "json" {
+		type total struct {
+			Group string `json:"group"`
+			Size  int64  `json:"size"`
+		}
+		res := struct {
+			Project string          `json:"project"`
+			Volumes []*volumeRecord `json:"volumes"`
+			Totals  []total         `json:"totals"`
+		}{Project: s.Project, Volumes: vrs}
+		for _, g := range order {
+			res.Totals = append(res.Totals, total{g, totals[g]})
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "VOLUME\tID\tSIZE")
+	var sum int64
+	for _, vr := range vrs {
+		name := vr.Name
+		if name == "" {
+			name = "(" + vr.Kind + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, vr.ID, units.HumanSize(float64(vr.Size)))
+		sum += vr.Size
+	}
+	fmt.Fprintln(tw, "\t\t")
+	for _, g := range order {
+		fmt.Fprintf(tw, "total, %s\t\t%s\n", g, units.HumanSize(float64(totals[g])))
+	}
+	fmt.Fprintf(tw, "total\t\t%s\n", units.HumanSize(float64(sum)))
+	return tw.Flush()
+}
+
+func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
+	if len(cf.names) == 0 && !cf.allOfSpec {
+		return usageError{"name the volumes to remove, or pass --all-of-spec"}
+	}
+	if len(cf.names) > 0 && cf.allOfSpec {
+		return usageError{"name volumes or pass --all-of-spec, not both"}
+	}
+	cl, err := cf.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	s, vrs, err := cf.inventory(ctx, cl, true)
+	if err != nil {
+		return err
+	}
+	// The volumes asked for, refused unless the spec declares them: a
+	// prune that removed nothing would read as success.
+	want := map[string]bool{}
+	for _, name := range cf.names {
+		if s.Cache(name) == nil {
+			return fmt.Errorf("%s has no cache volume %q%s; its volumes are %s", s.File, name, suggestName(name, s), cacheNames(s))
+		}
+		want[name] = true
+	}
+	var ids []string // record IDs to remove
+	var pruned []*volumeRecord
+	byID := map[string]*volumeRecord{}
+	for _, vr := range vrs {
+		byID[vr.ID] = vr
+	}
+	for _, vr := range vrs {
+		if vr.Name == "" || !(cf.allOfSpec || want[vr.Name]) {
+			continue
+		}
+		pruned = append(pruned, vr)
+		for _, r := range append(vr.Records, lockRecords(byID, vr.ID)...) {
+			if cf.unusedFor > 0 && r.LastUsedAt != nil && time.Since(*r.LastUsedAt) < cf.unusedFor {
+				continue
+			}
+			ids = append(ids, r.ID)
+		}
+	}
+	var freed int64
+	removed := map[string]bool{}
+	if len(ids) > 0 {
+		filters := make([]string, len(ids))
+		for i, id := range ids {
+			filters[i] = "id==" + id
+		}
+		ch := make(chan client.UsageInfo)
+		var eg errgroup.Group
+		eg.Go(func() error {
+			for u := range ch {
+				freed += u.Size
+				removed[u.ID] = true
+			}
+			return nil
+		})
+		err := cl.Prune(ctx, ch, client.PruneAll, client.WithFilter(filters))
+		close(ch)
+		_ = eg.Wait()
+		if err != nil {
+			return fmt.Errorf("pruning on buildkitd at %s: %w", cf.addr, err)
+		}
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "VOLUME\tID\tREMOVED\tKEPT")
+	for _, vr := range pruned {
+		var gone, kept int
+		for _, r := range vr.Records {
+			if removed[r.ID] {
+				gone++
+			} else {
+				kept++
+			}
+		}
+		note := ""
+		if kept > 0 {
+			note = " (in use, or used within --unused-for)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d%s\n", vr.Name, vr.ID, gone, kept, note)
+	}
+	fmt.Fprintf(tw, "freed %s\n", units.HumanSize(float64(freed)))
+	return tw.Flush()
+}
+
+// lockRecords are the records of a volume's setup lock.
+func lockRecords(byID map[string]*volumeRecord, id string) []record {
+	if l := byID[id+".setup-lock"]; l != nil {
+		return l.Records
+	}
+	return nil
+}
+
+func cacheNames(s *spec.Spec) string {
+	names := make([]string, len(s.Caches))
+	for i, c := range s.Caches {
+		names[i] = c.Name
+	}
+	slices.SortFunc(names, cmp.Compare)
+	return strings.Join(names, ", ")
+}
+
+// suggestName is a did-you-mean for a volume name.
+func suggestName(name string, s *spec.Spec) string {
+	names := make([]string, len(s.Caches))
+	for i, c := range s.Caches {
+		names[i] = c.Name
+	}
+	if best, ok := suggest.Search(name, names, true); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
+}

@@ -1,0 +1,136 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// cacheCLI runs `stowage cache ARGS…` in dir against the stack's buildkitd.
+func cacheCLI(t *testing.T, s *stack, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(needCLI(t), append([]string{"cache"}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+s.addr)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+type cacheEntry struct {
+	Name    string `json:"name"`
+	ID      string `json:"id"`
+	Kind    string `json:"kind"`
+	Size    int64  `json:"size"`
+	Records []struct {
+		ID string `json:"id"`
+	} `json:"records"`
+}
+
+func cacheLs(t *testing.T, s *stack, dir string, args ...string) map[string]cacheEntry {
+	t.Helper()
+	out, err := cacheCLI(t, s, dir, append([]string{"ls", "--format", "json"}, args...)...)
+	if err != nil {
+		t.Fatalf("stowage cache ls: %v\n%s", err, out)
+	}
+	var list []cacheEntry
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatalf("stowage cache ls --format json: %v\n%s", err, out)
+	}
+	m := map[string]cacheEntry{}
+	for _, e := range list {
+		key := e.Name
+		if key == "" {
+			key = e.ID
+		}
+		m[key] = e
+	}
+	return m
+}
+
+// TestCacheLsAndPrune: stowage cache ls lists a spec's volumes on the
+// builder by name with their IDs (as stowage ids gives them) and sizes;
+// prune NAME removes exactly that volume's records (its setup lock
+// included), refuses a name the spec does not declare, and leaves the
+// other volumes alone, so the next build finds one empty and one full.
+func TestCacheLsAndPrune(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: cachecmd-ID
+args: {RUN: ""}
+caches:
+  big: {key: big}
+  keep: {key: keep}
+steps:
+  seed:
+    from: [[.Busybox]]
+    run: mkdir -p /s && echo seeded > /s/f
+  w:
+    from: [[.Busybox]]
+    mounts:
+      - {cache: big, path: /big, source: {step: seed, path: /s}}
+      - {cache: keep, path: /keep}
+    run: >-
+      head -c 1048576 /dev/zero > /big/blob && echo ${RUN} >> /big/log && echo ${RUN} >> /keep/log &&
+      mkdir -p /out && cp /big/log /out/big && cp /keep/log /out/keep
+  out:
+    from: scratch
+    copy: [{from: w, src: /out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "one"}})
+
+	idsOut, err := run(t, p.dir, needCLI(t), "ids")
+	if err != nil {
+		t.Fatalf("stowage ids: %v\n%s", err, idsOut)
+	}
+	ls := cacheLs(t, s, p.dir)
+	for _, line := range strings.Split(strings.TrimSpace(idsOut), "\n") {
+		name, id, _ := strings.Cut(line, "\t")
+		if ls[name].ID != id || len(ls[name].Records) == 0 {
+			t.Errorf("cache ls has %s as %+v, want ID %s with a record", name, ls[name], id)
+		}
+	}
+	if ls["big"].Size < 1<<20 {
+		t.Errorf("cache ls says volume big takes %d bytes, want at least the 1 MiB written", ls["big"].Size)
+	}
+	all := cacheLs(t, s, p.dir, "--all")
+	if lock, ok := all[ls["big"].ID+".setup-lock"]; !ok || lock.Kind != "setup-lock" {
+		t.Errorf("cache ls --all lacks big's setup lock: %+v", lock)
+	}
+	if len(all) <= len(ls)+1 {
+		t.Errorf("cache ls --all lists %d entries, no more than the spec's own", len(all))
+	}
+
+	if out, err := cacheCLI(t, s, p.dir, "prune", "bgi"); err == nil || !strings.Contains(out, `no cache volume "bgi" (did you mean "big"?)`) {
+		t.Errorf("prune of an undeclared name: %v\n%s", err, out)
+	}
+	out, err := cacheCLI(t, s, p.dir, "prune", "big")
+	if err != nil {
+		t.Fatalf("stowage cache prune big: %v\n%s", err, out)
+	}
+	if !strings.Contains(out, "freed 1.") {
+		t.Errorf("prune does not report the MiB it freed:\n%s", out)
+	}
+	after := cacheLs(t, s, p.dir, "--all")
+	if n := len(after["big"].Records); n != 0 {
+		t.Errorf("after prune big, cache ls still lists %d records of big", n)
+	}
+	if _, ok := after[ls["big"].ID+".setup-lock"]; ok {
+		t.Error("after prune big, its setup lock is still there")
+	}
+	if len(after["keep"].Records) == 0 {
+		t.Error("prune big removed keep")
+	}
+	for id, e := range all {
+		if _, ok := after[id]; !ok && e.Name != "big" && id != ls["big"].ID+".setup-lock" {
+			t.Errorf("prune big removed %s (%s), which is not big's", id, e.Kind)
+		}
+	}
+
+	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "two"}})
+	if got := res.file(t, "big") + res.file(t, "keep"); got != "two\none\ntwo\n" {
+		t.Errorf("after prune big the next build saw big and keep as %q, want big fresh and keep kept", got)
+	}
+}
