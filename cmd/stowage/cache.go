@@ -220,16 +220,21 @@ func (cf *cacheFlags) connect(ctx context.Context) (*client.Client, error) {
 	return cl, nil
 }
 
-func cacheList(ctx context.Context, cf *cacheFlags, out io.Writer) error {
+// listing is ls's and du's start: the format checked, then the inventory.
+func (cf *cacheFlags) listing(ctx context.Context) (*spec.Spec, []*volumeRecord, error) {
 	if cf.format != "table" && cf.format != "json" {
-		return usageError{fmt.Sprintf("--format %q: write table or json", cf.format)}
+		return nil, nil, usageError{fmt.Sprintf("--format %q: write table or json", cf.format)}
 	}
 	cl, err := cf.connect(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	defer cl.Close()
-	_, vrs, err := cf.inventory(ctx, cl, cf.all)
+	return cf.inventory(ctx, cl, cf.all)
+}
+
+func cacheList(ctx context.Context, cf *cacheFlags, out io.Writer) error {
+	_, vrs, err := cf.listing(ctx)
 	if err != nil {
 		return err
 	}
@@ -262,15 +267,7 @@ func cacheList(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 }
 
 func cacheDiskUsage(ctx context.Context, cf *cacheFlags, out io.Writer) error {
-	if cf.format != "table" && cf.format != "json" {
-		return usageError{fmt.Sprintf("--format %q: write table or json", cf.format)}
-	}
-	cl, err := cf.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer cl.Close()
-	s, vrs, err := cf.inventory(ctx, cl, cf.all)
+	s, vrs, err := cf.listing(ctx)
 	if err != nil {
 		return err
 	}
