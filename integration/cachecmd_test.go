@@ -3,8 +3,10 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -132,5 +134,89 @@ steps:
 	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:RUN": "two"}})
 	if got := res.file(t, "big") + res.file(t, "keep"); got != "two\none\ntwo\n" {
 		t.Errorf("after prune big the next build saw big and keep as %q, want big fresh and keep kept", got)
+	}
+}
+
+// volumeListing is what a step prints of volume v's tree: every path with
+// its owner, mode, link count and type.
+const volumeListing = `cd /v && find . | sort | while read -r f; do stat -c '%n %u:%g %a %h %F' "$f"; done > /out/listing; if [ -L d/link ]; then readlink d/link >> /out/listing; fi`
+
+// TestCacheExportImportAcrossBuilders: a volume exported from one builder
+// and imported into another (a fresh buildkitd of the test's own) arrives
+// with its owners, modes, symlinks, hard links and empty directories
+// (type=tar), or all but the owners (type=local, as BuildKit's local
+// transfers own files by the client); an import leaves a volume that holds
+// data alone unless --force.
+func TestCacheExportImportAcrossBuilders(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: transfer-ID
+args: {MARK: "", N: ""}
+caches:
+  v: {key: v}
+steps:
+  w:
+    from: [[.Busybox]]
+    mounts: [{cache: v, path: /v}]
+    run: >-
+      if [ -n "${MARK}" ]; then echo "${MARK}" > /v/mark; else
+      mkdir -p /v/d/empty /v/d/sub && echo hi > /v/d/f && chown 1234:5678 /v/d/f && chmod 640 /v/d/f &&
+      ln -s f /v/d/link && ln /v/d/f /v/d/hard && echo x > /v/d/sub/x && chown -h 42:43 /v/d/link && chmod 1777 /v/d/sub; fi
+  list:
+    from: [[.Busybox]]
+    mounts: [{cache: v, path: /v}]
+    run: |
+      : ${N}; mkdir -p /out && `+volumeListing+`
+  out:
+    from: scratch
+    copy: [{from: list, src: /out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"target": "w"}})
+	n := 0
+	listing := func(st *stack) string {
+		n++ // a new N each time: the listing step must not come from cache
+		return st.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:N": fmt.Sprint(n)}}).file(t, "listing")
+	}
+	want := listing(s)
+	if !strings.Contains(want, "./d/f 1234:5678 640 2") || !strings.Contains(want, "./d/link 42:43") {
+		t.Fatalf("the source volume is not what the test wrote:\n%s", want)
+	}
+
+	dir := t.TempDir()
+	tarFile := dir + "/v.tar"
+	if out, err := cacheCLI(t, s, p.dir, "export", "v", "--to", "type=tar,dest="+tarFile); err != nil {
+		t.Fatalf("export --to tar: %v\n%s", err, out)
+	}
+	if out, err := cacheCLI(t, s, p.dir, "export", "v", "--to", "type=local,dest="+dir+"/tree"); err != nil {
+		t.Fatalf("export --to local: %v\n%s", err, out)
+	}
+
+	d := startDaemon(t, s, faultRoot(t))
+	other := *s
+	other.addr = d.addr
+	if out, err := cacheCLI(t, &other, p.dir, "import", "v", "--from", "type=tar,src="+tarFile); err != nil {
+		t.Fatalf("import --from tar: %v\n%s", err, out)
+	}
+	if got := listing(&other); got != want {
+		t.Errorf("after export and import through tar the volume is\n%s\nwant\n%s", got, want)
+	}
+
+	// Holding data now, the volume is left alone; --force replaces it.
+	other.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"target": "w", "build-arg:MARK": "local-change"}})
+	out, err := cacheCLI(t, &other, p.dir, "import", "v", "--from", "type=tar,src="+tarFile)
+	if err != nil || !strings.Contains(out, "already holds data: left as it is") {
+		t.Errorf("import onto a volume with data: %v\n%s", err, out)
+	}
+	if got := listing(&other); !strings.Contains(got, "./mark") {
+		t.Errorf("import without --force replaced the volume:\n%s", got)
+	}
+	if out, err := cacheCLI(t, &other, p.dir, "import", "v", "--force", "--from", "type=local,src="+dir+"/tree"); err != nil {
+		t.Fatalf("import --force --from local: %v\n%s", err, out)
+	}
+	got := listing(&other)
+	// Through a directory: the same tree, modes and links, owned by root.
+	owners := regexp.MustCompile(` [0-9]+:[0-9]+ `)
+	if owners.ReplaceAllString(got, " 0:0 ") != owners.ReplaceAllString(want, " 0:0 ") {
+		t.Errorf("after export and import --force through a directory the volume is\n%s\nwant, owners aside,\n%s", got, want)
 	}
 }

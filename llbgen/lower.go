@@ -161,6 +161,9 @@ type lowering struct {
 	// sources holds the source each private mount that needs setting up is
 	// made from, so its reset mounts the same BuildKit cache.
 	sources map[*spec.Mount]llb.State
+	// sites, set only by Export and Import, holds where each volume's
+	// transfer op runs, by volume ID.
+	sites map[string]*site
 	// nonce stands in for a session ID when there is none.
 	nonce string
 }
@@ -197,6 +200,7 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 	if err != nil {
 		return nil, err
 	}
+	l.recordSite(st, ss)
 	applyConfig(&ss.image, st)
 	ss.state = withConfig(ss.state, &ss.image)
 	if st.Workdir != "" {

@@ -29,6 +29,8 @@ Commands:
   ls     list the cache volume records on the builder, by the spec's names
   du     total the space the spec's volumes take on the builder
   prune  remove the records of volumes named, and nothing else
+  export copy volumes out of the builder: --to type=local,dest=DIR|type=tar,dest=FILE
+  import seed volumes on the builder: --from type=local,src=DIR|type=tar,src=FILE
 
 Run 'stowage cache COMMAND -h' for a command's options.
 `
@@ -43,9 +45,11 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	}
 	cmds := map[string]func(context.Context, *cacheFlags, io.Writer) error{
-		"ls":    cacheList,
-		"du":    cacheDiskUsage,
-		"prune": cachePrune,
+		"ls":     cacheList,
+		"du":     cacheDiskUsage,
+		"prune":  cachePrune,
+		"export": cacheExport,
+		"import": cacheImport,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {
@@ -57,14 +61,22 @@ func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	c.register("cache")
 	cf := &cacheFlags{common: c, sub: args[0]}
 	cf.register()
-	if err := c.fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	// Names and flags in any order, as docker's CLI takes them
+	// (`export gomod --to …`): Go's flag package stops at the first name.
+	for rest := args[1:]; ; {
+		if err := c.fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
 		}
-		return 2
+		if c.fs.NArg() == 0 {
+			break
+		}
+		cf.names = append(cf.names, c.fs.Arg(0))
+		rest = c.fs.Args()[1:]
 	}
-	cf.names = c.fs.Args()
-	if len(cf.names) > 0 && cf.sub != "prune" {
+	if len(cf.names) > 0 && (cf.sub == "ls" || cf.sub == "du") {
 		fmt.Fprintf(stderr, "stowage cache %s: unexpected argument %q\n", cf.sub, cf.names[0])
 		return 2
 	}
@@ -88,6 +100,8 @@ type cacheFlags struct {
 	format    string
 	allOfSpec bool
 	unusedFor time.Duration
+	to, from  string
+	force     bool
 	names     []string
 }
 
@@ -105,6 +119,11 @@ func (cf *cacheFlags) register() {
 	case "prune":
 		fs.BoolVar(&cf.allOfSpec, "all-of-spec", false, "remove every volume the spec declares")
 		fs.DurationVar(&cf.unusedFor, "unused-for", 0, "only records unused for at least this `DURATION`, like 48h")
+	case "export":
+		fs.StringVar(&cf.to, "to", "", "where the volumes go: `type=local,dest=DIR` or type=tar,dest=FILE (a directory NAME per volume)")
+	case "import":
+		fs.StringVar(&cf.from, "from", "", "what the volumes are seeded from: `type=local,src=DIR` or type=tar,src=FILE, as export writes it")
+		fs.BoolVar(&cf.force, "force", false, "replace a volume that already holds data (default: leave it as it is)")
 	}
 }
 

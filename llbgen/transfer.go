@@ -1,0 +1,186 @@
+package llbgen
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/moby/buildkit/client/llb"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// Moving volumes between builders goes through builds: an export mounts each
+// volume by its ID and copies it into the build's output, an import mounts
+// it and seeds it from a source the client sends. No access to buildkitd's
+// state dir is needed, so both work on any builder a client reaches.
+//
+// Each op runs on the filesystem a step that mounts the volume starts from
+// (the first such step in file order), as root with that step's shell: it
+// needs a POSIX sh with cp there, and for an import what volume setup needs.
+
+// TransferEnv carries a nonce into export and import ops, so each runs
+// again rather than being answered from cache.
+const TransferEnv = "STOWAGE_TRANSFER"
+
+// site is where a volume's transfer op runs.
+type site struct {
+	state llb.State
+	shell []string
+	mount *spec.Mount
+}
+
+// transferSites lowers every step of s and returns, for each volume ID, the
+// site of the first step that mounts it.
+func transferSites(ctx context.Context, s *spec.Spec, opt Options) (*lowering, error) {
+	l, err := newLowering(ctx, s, opt)
+	if err != nil {
+		return nil, err
+	}
+	l.sites = map[string]*site{}
+	for _, st := range s.Steps {
+		if _, err := l.step(ctx, st); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+// recordSite notes ss, the filesystem st starts from, for the volumes st
+// mounts that have no site yet.
+func (l *lowering) recordSite(st *spec.Step, ss *stepState) {
+	if l.sites == nil {
+		return
+	}
+	for _, m := range st.Mounts {
+		if m.Type != spec.MountCache {
+			continue
+		}
+		if v := l.volumes[m.Cache]; v.ID != "" && l.sites[v.ID] == nil {
+			l.sites[v.ID] = &site{state: ss.state, shell: stepShell(st), mount: m}
+		}
+	}
+}
+
+// transferVolumes checks names against s and returns their volumes, each ID
+// once.
+func (l *lowering) transferVolumes(names []string) ([]*Volume, error) {
+	var out []*Volume
+	for _, name := range names {
+		v, ok := l.volumes[name]
+		if !ok {
+			return nil, fmt.Errorf("%s has no cache volume %q; its volumes are %s", l.s.File, name, volumeNames(l.s))
+		}
+		if v.ID == "" {
+			return nil, fmt.Errorf("volume %q has scope: session: it exists only inside one build, so there is nothing to move", name)
+		}
+		if l.sites[v.ID] == nil {
+			return nil, fmt.Errorf("volume %q: no step mounts it, so no step's image can copy it", name)
+		}
+		if !slices.ContainsFunc(out, func(o *Volume) bool { return o.ID == v.ID }) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// volumeMount mounts v at dir as the step at si does: same ID, sharing and,
+// for a private volume that needs setting up, the same source.
+func (l *lowering) volumeMount(si *site, v *Volume, dir string) llb.RunOption {
+	src, sel := llb.Scratch(), ""
+	if s, ok := l.sources[si.mount]; ok {
+		src, sel = s, privateRoot
+	}
+	return cacheMount(&spec.Mount{Path: dir}, v, src, sel)
+}
+
+// Export returns a filesystem holding, for each volume names lists, a
+// directory NAME with a copy of the volume's contents (owners, modes,
+// symlinks, hard links and empty directories as they are): what `stowage
+// cache export` writes out.
+func Export(ctx context.Context, s *spec.Spec, opt Options, names []string) (llb.State, error) {
+	l, err := transferSites(ctx, s, opt)
+	if err != nil {
+		return llb.State{}, err
+	}
+	vols, err := l.transferVolumes(names)
+	if err != nil {
+		return llb.State{}, err
+	}
+	const vol, out = "/run/stowage/export/v", "/run/stowage/export/out"
+	var parts []llb.State
+	for _, v := range vols {
+		si := l.sites[v.ID]
+		script := fmt.Sprintf(`set -e
+mkdir -p %[1]s && cp -a %[2]s/. %[1]s/`, shellQuote(out+"/"+v.Name), shellQuote(vol))
+		run := si.state.Run(
+			llb.Args(append(append([]string(nil), si.shell...), script)),
+			llb.User("0"),
+			llb.Dir("/"),
+			llb.AddEnv(CacheIDsEnv, vol+"="+v.ID),
+			// Always run: an export reads the volume as it is now. Never
+			// IgnoreCache: BuildKit would hand the op a fresh, empty
+			// volume and drop the old one (moby/buildkit#2447).
+			llb.AddEnv(TransferEnv, l.resetNonce()),
+			l.volumeMount(si, v, vol),
+			llb.WithCustomName("export cache volume "+v.Name+" ("+v.ID+")"),
+		)
+		parts = append(parts, run.AddMount(out, llb.Scratch()))
+	}
+	if len(parts) == 1 {
+		return parts[0], nil
+	}
+	return llb.Merge(parts, llb.WithCustomName("export cache volumes "+strings.Join(names, " "))), nil
+}
+
+// Import returns the ops that seed each volume names lists from directory
+// NAME of src, with the protocol of volume setup: a volume that already
+// holds data is left alone unless force, and an interrupted import leaves a
+// staging directory the next setup redoes, never a volume that looks
+// complete. The frontend or CLI solves the returned states.
+func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src llb.State, force bool) ([]llb.State, error) {
+	l, err := transferSites(ctx, s, opt)
+	if err != nil {
+		return nil, err
+	}
+	vols, err := l.transferVolumes(names)
+	if err != nil {
+		return nil, err
+	}
+	// As in the init op: the setup lock's path sorts before the volume's.
+	vol, seed := initVolumeDir+"0", initSeedDir+"0"
+	var out []llb.State
+	for _, v := range vols {
+		si := l.sites[v.ID]
+		owner := v.Cache.Owner
+		mode := "''"
+		if v.Cache.Mode != nil {
+			mode = fmt.Sprintf("%04o", *v.Cache.Mode)
+		}
+		script := []string{"set -e", setupFunctions}
+		if force {
+			script = append(script, fmt.Sprintf(`cd %s && rm -rf -- * .[!.]* ..?* && cd /`, shellQuote(vol)))
+		}
+		script = append(script,
+			fmt.Sprintf(`if stowage_has %[1]s %[2]s; then echo "stowage: cache volume %[3]s already holds data: left as it is (import --force replaces it)"; fi`, shellQuote(vol), seedStaging, v.Name),
+			fmt.Sprintf("stowage_setup %s %s %s %s %s", shellQuote(v.Name), shellQuote(vol), shellQuote(seed), shellQuote(owner), mode))
+		opts := []llb.RunOption{
+			llb.Args(append(append([]string(nil), si.shell...), strings.Join(script, "\n"))),
+			llb.User("0"),
+			llb.Dir("/"),
+			llb.AddEnv(CacheIDsEnv, vol+"="+v.ID),
+			llb.AddEnv(TransferEnv, l.resetNonce()),
+			l.volumeMount(si, v, vol),
+			llb.AddMount(seed, src, llb.SourcePath("/"+v.Name), llb.Readonly),
+			llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)),
+			llb.WithCustomName("import cache volume " + v.Name + " (" + v.ID + ")"),
+		}
+		locked := 1
+		if v.Sharing == spec.SharingLocked {
+			locked++
+		}
+		opts = append(opts, lockGuard(locked)...)
+		out = append(out, si.state.Run(opts...).Root())
+	}
+	return out, nil
+}
