@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"syscall"
 	"strings"
 	"testing"
 )
@@ -144,7 +145,7 @@ const volumeListing = `cd /v && find . | sort | while read -r f; do stat -c '%n 
 // TestCacheExportImportAcrossBuilders: a volume exported from one builder
 // and imported into another (a fresh buildkitd of the test's own) arrives
 // with its owners, modes, symlinks, hard links and empty directories
-// (type=tar), or all but the owners (type=local, as BuildKit's local
+// (type=tar and type=registry), or all but the owners (type=local, as BuildKit's local
 // transfers own files by the client); an import leaves a volume that holds
 // data alone unless --force.
 func TestCacheExportImportAcrossBuilders(t *testing.T) {
@@ -190,6 +191,22 @@ steps:
 	if out, err := cacheCLI(t, s, p.dir, "export", "v", "--to", "type=local,dest="+dir+"/tree"); err != nil {
 		t.Fatalf("export --to local: %v\n%s", err, out)
 	}
+	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/transfer-" + nonce()
+	if out, err := cacheCLI(t, s, p.dir, "export", "v", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
+		t.Fatalf("export --to registry: %v\n%s", err, out)
+	}
+
+	// Through the registry, into a builder that has never seen the volume.
+	viaRegistry := startDaemon(t, s, faultRoot(t))
+	third := *s
+	third.addr = viaRegistry.addr
+	if out, err := cacheCLI(t, &third, p.dir, "import", "v", "--from", "type=registry,ref="+repo); err != nil {
+		t.Fatalf("import --from registry: %v\n%s", err, out)
+	}
+	if got := listing(&third); got != want {
+		t.Errorf("after export and import through the registry the volume is\n%s\nwant\n%s", got, want)
+	}
+	viaRegistry.stop(syscall.SIGTERM)
 
 	d := startDaemon(t, s, faultRoot(t))
 	other := *s

@@ -94,21 +94,28 @@ func (l *lowering) volumeMount(si *site, v *Volume, dir string) llb.RunOption {
 	return cacheMount(&spec.Mount{Path: dir}, v, src, sel)
 }
 
-// Export returns a filesystem holding, for each volume names lists, a
-// directory NAME with a copy of the volume's contents (owners, modes,
-// symlinks, hard links and empty directories as they are): what `stowage
-// cache export` writes out.
-func Export(ctx context.Context, s *spec.Spec, opt Options, names []string) (llb.State, error) {
+// Exported is one volume's part of an export: a filesystem holding a
+// directory named as the volume, with a copy of its contents (owners,
+// modes, symlinks, hard links and empty directories as they are).
+type Exported struct {
+	Volume *Volume
+	State  llb.State
+}
+
+// Export returns, for each volume names lists, what `stowage cache export`
+// writes out; a client merges them (one directory per volume) or pushes
+// each on its own.
+func Export(ctx context.Context, s *spec.Spec, opt Options, names []string) ([]Exported, error) {
 	l, err := transferSites(ctx, s, opt)
 	if err != nil {
-		return llb.State{}, err
+		return nil, err
 	}
 	vols, err := l.transferVolumes(names)
 	if err != nil {
-		return llb.State{}, err
+		return nil, err
 	}
 	const vol, out = "/run/stowage/export/v", "/run/stowage/export/out"
-	var parts []llb.State
+	var parts []Exported
 	for _, v := range vols {
 		si := l.sites[v.ID]
 		script := fmt.Sprintf(`set -e
@@ -125,20 +132,17 @@ mkdir -p %[1]s && cp -a %[2]s/. %[1]s/`, shellQuote(out+"/"+v.Name), shellQuote(
 			l.volumeMount(si, v, vol),
 			llb.WithCustomName("export cache volume "+v.Name+" ("+v.ID+")"),
 		)
-		parts = append(parts, run.AddMount(out, llb.Scratch()))
+		parts = append(parts, Exported{Volume: v, State: run.AddMount(out, llb.Scratch())})
 	}
-	if len(parts) == 1 {
-		return parts[0], nil
-	}
-	return llb.Merge(parts, llb.WithCustomName("export cache volumes "+strings.Join(names, " "))), nil
+	return parts, nil
 }
 
 // Import returns the ops that seed each volume names lists from directory
-// NAME of src, with the protocol of volume setup: a volume that already
+// NAME of src(volume), with the protocol of volume setup: a volume that already
 // holds data is left alone unless force, and an interrupted import leaves a
 // staging directory the next setup redoes, never a volume that looks
 // complete. The frontend or CLI solves the returned states.
-func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src llb.State, force bool) ([]llb.State, error) {
+func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src func(*Volume) llb.State, force bool) ([]llb.State, error) {
 	l, err := transferSites(ctx, s, opt)
 	if err != nil {
 		return nil, err
@@ -171,7 +175,7 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 			llb.AddEnv(CacheIDsEnv, vol+"="+v.ID),
 			llb.AddEnv(TransferEnv, l.resetNonce()),
 			l.volumeMount(si, v, vol),
-			llb.AddMount(seed, src, llb.SourcePath("/"+v.Name), llb.Readonly),
+			llb.AddMount(seed, src(v), llb.SourcePath("/"+v.Name), llb.Readonly),
 			llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)),
 			llb.WithCustomName("import cache volume " + v.Name + " (" + v.ID + ")"),
 		}

@@ -5,16 +5,20 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/stowage-build/stowage/llbgen"
+	"github.com/stowage-build/stowage/spec"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 )
@@ -24,29 +28,43 @@ import (
 const importLocal = "stowage-import"
 
 // transferTarget is a parsed --to or --from: type=local with dest/src DIR,
-// or type=tar with dest/src FILE.
+// type=tar with dest/src FILE, or type=registry with ref=REPO (one image
+// per volume, tagged with its cache ID) and registry.insecure=true for a
+// plain-HTTP registry.
 type transferTarget struct {
 	typ, path string
+	insecure  bool
 }
 
 func parseTransferTarget(flag, v, key string) (transferTarget, error) {
 	var t transferTarget
+	want := fmt.Sprintf("write type=local,%[1]s=DIR, type=tar,%[1]s=FILE or type=registry,ref=REPOSITORY", key)
 	for kv := range strings.SplitSeq(v, ",") {
 		k, val, _ := strings.Cut(kv, "=")
-		switch k {
-		case "type":
+		switch {
+		case k == "type":
 			t.typ = val
-		case key:
+		case k == key || k == "ref":
 			t.path = val
+		case k == "registry.insecure":
+			t.insecure = val == "true"
 		default:
-			return t, usageError{fmt.Sprintf("%s %q: unknown key %q; write type=local,%s=DIR or type=tar,%s=FILE", flag, v, k, key, key)}
+			return t, usageError{fmt.Sprintf("%s %q: unknown key %q; %s", flag, v, k, want)}
 		}
 	}
-	if (t.typ != "local" && t.typ != "tar") || t.path == "" {
-		return t, usageError{fmt.Sprintf("%s %q: write type=local,%s=DIR or type=tar,%s=FILE (type=registry is not supported yet)", flag, v, key, key)}
+	if !slices.Contains([]string{"local", "tar", "registry"}, t.typ) || t.path == "" {
+		return t, usageError{fmt.Sprintf("%s %q: %s", flag, v, want)}
+	}
+	if t.typ == "registry" {
+		if strings.Contains(path.Base(t.path), ":") || strings.Contains(t.path, "@") {
+			return t, usageError{fmt.Sprintf("%s %q: name a repository without tag or digest; each volume is pushed as REPOSITORY:ID", flag, v)}
+		}
 	}
 	return t, nil
 }
+
+// volumeImage is where a volume is pushed to or pulled from in repo.
+func volumeImage(repo, id string) string { return repo + ":" + id }
 
 // transferBuild runs f as a build on the builder, with the spec's context
 // sent as the steps the transfer ops start from may need it; extra local
@@ -110,23 +128,65 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	export := client.ExportEntry{Type: client.ExporterLocal, OutputDir: to.path}
-	if to.typ == "tar" {
-		export = client.ExportEntry{Type: client.ExporterTar, Output: func(map[string]string) (io.WriteCloser, error) {
-			return os.Create(to.path)
-		}}
+	// Lowering needs the builder (image configs), so it runs in a build;
+	// a registry export then pushes each volume from a build of its own.
+	var parts []llbgen.Exported
+	solve := func(exports []client.ExportEntry, pick func([]llbgen.Exported) llb.State) error {
+		return cf.transferBuild(ctx, out, nil, exports, func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+			var err error
+			if parts, err = llbgen.Export(ctx, s, cf.lowerOptions(gc), cf.names); err != nil {
+				return nil, err
+			}
+			def, err := pick(parts).Marshal(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return gc.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+		})
 	}
-	err = cf.transferBuild(ctx, out, nil, []client.ExportEntry{export}, func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
-		st, err := llbgen.Export(ctx, s, cf.lowerOptions(gc), cf.names)
-		if err != nil {
-			return nil, err
+	merged := func(ps []llbgen.Exported) llb.State {
+		states := make([]llb.State, len(ps))
+		for i, p := range ps {
+			states[i] = p.State
 		}
-		def, err := st.Marshal(ctx)
-		if err != nil {
-			return nil, err
+		if len(states) == 1 {
+			return states[0]
 		}
-		return gc.Solve(ctx, gateway.SolveRequest{Definition: def.ToPB(), Evaluate: true})
-	})
+		return llb.Merge(states, llb.WithCustomName("export cache volumes "+strings.Join(cf.names, " ")))
+	}
+	switch to.typ {
+	case "local":
+		err = solve([]client.ExportEntry{{Type: client.ExporterLocal, OutputDir: to.path}}, merged)
+	case "tar":
+		err = solve([]client.ExportEntry{{Type: client.ExporterTar, Output: func(map[string]string) (io.WriteCloser, error) {
+			return os.Create(to.path)
+		}}}, merged)
+	case "registry":
+		for i, name := range cf.names {
+			if slices.Index(cf.names, name) < i {
+				continue
+			}
+			v, err := cf.volumeID(s, name)
+			if err != nil {
+				return err
+			}
+			attrs := map[string]string{"name": volumeImage(to.path, v), "push": "true"}
+			if to.insecure {
+				attrs["registry.insecure"] = "true"
+			}
+			if err := solve([]client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}, func(ps []llbgen.Exported) llb.State {
+				for _, p := range ps {
+					if p.Volume.Name == name {
+						return p.State
+					}
+				}
+				return merged(ps)
+			}); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "pushed %s as %s\n", name, volumeImage(to.path, v))
+		}
+	}
 	if err != nil {
 		return err
 	}
@@ -150,7 +210,9 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	// by root); a tar is sent whole and unpacked in the builder, as ADD
 	// unpacks one, so its owners survive.
 	dir, tarName := from.path, ""
-	if from.typ == "tar" {
+	if from.typ == "registry" {
+		dir = ""
+	} else if from.typ == "tar" {
 		dir, tarName = filepath.Dir(from.path), filepath.Base(from.path)
 		if _, err := os.Stat(from.path); err != nil {
 			return err
@@ -162,11 +224,15 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 			}
 		}
 	}
-	src, err := fsutil.NewFS(dir)
-	if err != nil {
-		return err
+	locals := map[string]fsutil.FS{}
+	if dir != "" {
+		src, err := fsutil.NewFS(dir)
+		if err != nil {
+			return err
+		}
+		locals[importLocal] = src
 	}
-	err = cf.transferBuild(ctx, out, map[string]fsutil.FS{importLocal: src}, nil, func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
+	err = cf.transferBuild(ctx, out, locals, nil, func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
 		opts := []llb.LocalOption{llb.SharedKeyHint(importLocal), llb.WithCustomName("[internal] load the volumes to import")}
 		if tarName != "" {
 			opts = append(opts, llb.IncludePatterns([]string{tarName}))
@@ -175,7 +241,24 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		if tarName != "" {
 			local = llb.Scratch().File(llb.Copy(local, tarName, "/", &llb.CopyInfo{AttemptUnpack: true}), llb.WithCustomName("[internal] unpack "+tarName))
 		}
-		sts, err := llbgen.Import(ctx, s, cf.lowerOptions(gc), cf.names, local, cf.force)
+		source := func(*llbgen.Volume) llb.State { return local }
+		if from.typ == "registry" {
+			// By key: the image of each volume's ID, which a missing export
+			// should say plainly, before any op runs.
+			for _, name := range cf.names {
+				id, err := cf.volumeID(s, name)
+				if err != nil {
+					return nil, err
+				}
+				if _, _, _, err := gc.ResolveImageConfig(ctx, volumeImage(from.path, id), sourceresolver.Opt{LogName: "[internal] look up cache volume " + name}); err != nil {
+					return nil, fmt.Errorf("volume %s: no export of its key (ID %s) in %s: export it first with `stowage cache export %s --to %s` (%v)", name, id, from.path, name, cf.from, err)
+				}
+			}
+			source = func(v *llbgen.Volume) llb.State {
+				return llb.Image(volumeImage(from.path, v.ID), llb.WithCustomName("[internal] pull cache volume "+v.Name))
+			}
+		}
+		sts, err := llbgen.Import(ctx, s, cf.lowerOptions(gc), cf.names, source, cf.force)
 		if err != nil {
 			return nil, err
 		}
@@ -195,4 +278,21 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "imported %s from %s\n", strings.Join(cf.names, ", "), cf.from)
 	return nil
+}
+
+// volumeID is the cache ID of volume name of s for this command's options.
+func (cf *cacheFlags) volumeID(s *spec.Spec, name string) (string, error) {
+	vols, err := llbgen.Volumes(context.Background(), s, cf.volumeOptions())
+	if err != nil {
+		return "", err
+	}
+	for _, v := range vols {
+		if v.Name == name {
+			if v.ID == "" {
+				return "", fmt.Errorf("volume %q has scope: session: it exists only inside one build, so there is nothing to move", name)
+			}
+			return v.ID, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no cache volume %q; its volumes are %s", s.File, name, cacheNames(s))
 }
