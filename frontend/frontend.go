@@ -14,6 +14,7 @@ import (
 
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
+	"github.com/moby/buildkit/client/llb/sourceresolver"
 	"github.com/moby/buildkit/frontend/dockerui"
 	"github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/frontend/subrequests/targets"
@@ -114,6 +115,9 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	}
 	opt, err := b.options(ctx, platform)
 	if err != nil {
+		return nil, err
+	}
+	if opt.Imported, err = b.imported(ctx, s, opt.VolumeOptions); err != nil {
 		return nil, err
 	}
 	res, err := llbgen.Lower(ctx, s, opt)
@@ -239,6 +243,33 @@ func (b *builder) reset(ctx context.Context) error {
 }
 
 // volumeOptions are the inputs of this build's cache IDs.
+// imported finds, for cache-import=type=registry,ref=REPO, the exported
+// copy of each of the spec's volumes (REPO:<cache ID>, as `stowage cache
+// export --to type=registry` pushes them). A volume with no copy (the
+// first build, a new key) is simply not imported.
+func (b *builder) imported(ctx context.Context, s *spec.Spec, vo llbgen.VolumeOptions) (map[string]llb.State, error) {
+	repo, err := llbgen.ParseCacheImport(b.bc.BuildOpts().Opts)
+	if err != nil || repo == "" {
+		return nil, err
+	}
+	vols, err := llbgen.Volumes(ctx, s, vo)
+	if err != nil {
+		return nil, withSource(err, b.src.SourceMap)
+	}
+	out := map[string]llb.State{}
+	for _, v := range vols {
+		if _, done := out[v.ID]; v.ID == "" || done {
+			continue
+		}
+		ref := llbgen.VolumeImage(repo, v.ID)
+		if _, _, _, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{}); err != nil {
+			continue
+		}
+		out[v.ID] = llb.Image(ref, llb.WithCustomName("[internal] cache-import "+v.Name+" from "+ref))
+	}
+	return out, nil
+}
+
 // volumeOptions are the inputs of volume IDs for a build for platform.
 func (b *builder) volumeOptions(platform *ocispecs.Platform) llbgen.VolumeOptions {
 	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)

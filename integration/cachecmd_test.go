@@ -237,3 +237,65 @@ steps:
 		t.Errorf("after export and import --force through a directory the volume is\n%s\nwant, owners aside,\n%s", got, want)
 	}
 }
+
+// TestCacheImportOption: --opt cache-import=type=registry,ref=REPO (or the
+// STOWAGE_CACHE_IMPORT build arg through buildx) seeds a build's fresh
+// volumes from what `stowage cache export --to type=registry` pushed, on a
+// builder that never had them; a volume never exported starts empty and
+// the build does not fail.
+func TestCacheImportOption(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `# syntax=[[.Frontend]]
+project: cacheimport-ID
+args: {N: ""}
+caches:
+  a: {key: a}
+  b: {key: b}
+  never: {key: never}
+steps:
+  w:
+    from: [[.Busybox]]
+    mounts: [{cache: a, path: /a}, {cache: b, path: /b}]
+    run: echo from-a > /a/f && echo from-b > /b/f
+  r:
+    from: [[.Busybox]]
+    mounts: [{cache: a, path: /a}, {cache: b, path: /b}, {cache: never, path: /n}]
+    run: |
+      : ${N}; mkdir -p /out && cat /a/f /b/f > /out/got 2>&1 || true; ls -A /n > /out/never
+  out:
+    from: scratch
+    copy: [{from: r, src: /out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	// Written on a builder of the test's own, and pushed from there.
+	d := startDaemon(t, s, faultRoot(t))
+	first := *s
+	first.addr = d.addr
+	first.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"target": "w"}})
+	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/import-" + nonce()
+	if out, err := cacheCLI(t, &first, p.dir, "export", "a", "b", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
+		t.Fatalf("export --to registry: %v\n%s", err, out)
+	}
+	d.stop(syscall.SIGTERM)
+
+	// Through buildx and the frontend image, on the stack's builder, which
+	// has never had these volumes.
+	out := t.TempDir()
+	s.buildx(t, p.dir, "-f", "stowage.yaml", "--build-arg", "STOWAGE_CACHE_IMPORT=type=registry,ref="+repo,
+		"--build-arg", "N=buildx", "--output", "type=local,dest="+out, ".")
+	if got := readFile(t, out+"/got"); got != "from-a\nfrom-b\n" {
+		t.Errorf("through buildx with STOWAGE_CACHE_IMPORT the fresh volumes hold %q, want what the other builder wrote", got)
+	}
+	if got := readFile(t, out+"/never"); got != "" {
+		t.Errorf("a volume never exported holds %q, want it empty", got)
+	}
+
+	// Through the gateway with --opt, on another fresh builder.
+	d2 := startDaemon(t, s, faultRoot(t))
+	third := *s
+	third.addr = d2.addr
+	res := third.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo, "build-arg:N": "gateway"}})
+	if got := res.file(t, "got"); got != "from-a\nfrom-b\n" {
+		t.Errorf("with --opt cache-import the fresh volumes hold %q, want what the other builder wrote", got)
+	}
+}

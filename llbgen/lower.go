@@ -40,6 +40,10 @@ type Options struct {
 	// SourceMap, when set, tags every op with its YAML range so a failing
 	// step points back at its lines.
 	SourceMap *llb.SourceMap
+	// Imported maps volume IDs to exported copies (cache-import): a fresh
+	// volume is seeded from directory NAME of the state instead of from its
+	// source:, with the same setup.
+	Imported map[string]llb.State
 	// Reset names the volumes this build empties (cache-reset): the steps
 	// that mount them run again. Resets lowers the ops that empty them.
 	Reset []string

@@ -1,6 +1,9 @@
 package llbgen
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // The frontend options that feed cache IDs, and the build args that set them
 // where --opt is not at hand (docker buildx build --build-arg).
@@ -27,3 +30,43 @@ func ParseVolumeOptions(opts map[string]string) VolumeOptions {
 		Namespace: pick(OptCacheNamespace, ArgCacheNamespace),
 	}
 }
+
+// The frontend option and build arg that seed fresh volumes from a
+// registry (cache-import=type=registry,ref=REPO), where `stowage cache
+// export --to type=registry` pushed them as REPO:<cache ID>.
+const (
+	OptCacheImport = "cache-import"
+	ArgCacheImport = "STOWAGE_CACHE_IMPORT"
+)
+
+// ParseCacheImport returns the repository of the cache-import option or
+// build arg, "" when none is given; an --opt wins.
+func ParseCacheImport(opts map[string]string) (string, error) {
+	v, ok := opts[OptCacheImport]
+	if !ok {
+		v = opts[buildArgPrefix+ArgCacheImport]
+	}
+	if v = strings.TrimSpace(v); v == "" {
+		return "", nil
+	}
+	var typ, ref string
+	for kv := range strings.SplitSeq(v, ",") {
+		k, val, _ := strings.Cut(kv, "=")
+		switch k {
+		case "type":
+			typ = val
+		case "ref":
+			ref = val
+		default:
+			return "", fmt.Errorf("%s %q: unknown key %q; write type=registry,ref=REPOSITORY", OptCacheImport, v, k)
+		}
+	}
+	if typ != "registry" || ref == "" {
+		return "", fmt.Errorf("%s %q: write type=registry,ref=REPOSITORY (the repository `stowage cache export --to type=registry` pushed to)", OptCacheImport, v)
+	}
+	return ref, nil
+}
+
+// VolumeImage is where an exported volume lives in repo: one image per
+// volume, tagged with its cache ID.
+func VolumeImage(repo, id string) string { return repo + ":" + id }

@@ -47,7 +47,8 @@ func (l *lowering) setupOf(m *spec.Mount, user string) *volumeInit {
 	if owner == "" && !isRootUser(user) {
 		owner = user
 	}
-	if v.ID == "" || (m.Seed == nil && owner == "" && v.Cache.Mode == nil) {
+	_, imported := l.opt.Imported[v.ID]
+	if v.ID == "" || (m.Seed == nil && !imported && owner == "" && v.Cache.Mode == nil) {
 		return nil
 	}
 	return &volumeInit{mount: m, vol: v, owner: owner}
@@ -130,7 +131,16 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 			locked++
 		}
 		seed := "''"
-		if m.Seed != nil {
+		if imp, ok := l.opt.Imported[v.ID]; ok {
+			// An exported copy wins over the declared seed: it is this
+			// volume as it was, not what a fresh one starts from.
+			seedDir := initSeedDir + strconv.Itoa(i)
+			opts = append(opts,
+				llb.AddMount(seedDir, imp, llb.SourcePath("/"+v.Name), llb.Readonly),
+				llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)))
+			seed = shellQuote(seedDir)
+			locked++
+		} else if m.Seed != nil {
 			seedDir := initSeedDir + strconv.Itoa(i)
 			src, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
 			if err != nil {
@@ -254,7 +264,12 @@ func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepSta
 	name := n.unnumbered("set up private cache volume " + v.Name)
 	owned := ss.state.File(llb.Rm(dir, llb.WithAllowNotFound(true)).Mkdir(dir, mode, mk...), name, l.location(m.Range))
 	src := llb.Scratch().File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CreateDestPath: true}), name, l.location(m.Range))
-	if m.Seed != nil {
+	if imp, ok := l.opt.Imported[v.ID]; ok {
+		src = src.File(llb.Copy(imp, "/"+v.Name+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
+		if vi.owner != "" || v.Cache.Mode != nil {
+			src = src.File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
+		}
+	} else if m.Seed != nil {
 		seed, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
 		if err != nil {
 			return llb.State{}, err
