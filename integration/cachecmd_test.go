@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
-	"syscall"
 	"strings"
+	"syscall"
 	"testing"
 )
 
