@@ -10,16 +10,22 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // cacheCLI runs `stowage cache ARGS…` in dir against the stack's buildkitd.
 func cacheCLI(t *testing.T, s *stack, dir string, args ...string) (string, error) {
 	t.Helper()
+	out, err := cacheCmd(t, s, dir, args...).CombinedOutput()
+	return string(out), err
+}
+
+func cacheCmd(t *testing.T, s *stack, dir string, args ...string) *exec.Cmd {
+	t.Helper()
 	cmd := exec.Command(needCLI(t), append([]string{"cache"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "BUILDKIT_HOST="+s.addr)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return cmd
 }
 
 type cacheEntry struct {
@@ -34,12 +40,13 @@ type cacheEntry struct {
 
 func cacheLs(t *testing.T, s *stack, dir string, args ...string) map[string]cacheEntry {
 	t.Helper()
-	out, err := cacheCLI(t, s, dir, append([]string{"ls", "--format", "json"}, args...)...)
+	// JSON on stdout; warnings go to stderr.
+	out, err := cacheCmd(t, s, dir, append([]string{"ls", "--format", "json"}, args...)...).Output()
 	if err != nil {
 		t.Fatalf("stowage cache ls: %v\n%s", err, out)
 	}
 	var list []cacheEntry
-	if err := json.Unmarshal([]byte(out), &list); err != nil {
+	if err := json.Unmarshal(out, &list); err != nil {
 		t.Fatalf("stowage cache ls --format json: %v\n%s", err, out)
 	}
 	m := map[string]cacheEntry{}
@@ -297,5 +304,47 @@ steps:
 	res := third.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo, "build-arg:N": "gateway"}})
 	if got := res.file(t, "got"); got != "from-a\nfrom-b\n" {
 		t.Errorf("with --opt cache-import the fresh volumes hold %q, want what the other builder wrote", got)
+	}
+}
+
+// TestCachePrunePolicy: prune --policy removes the records of a volume
+// unused for longer than its max-age and of a volume over its max-size,
+// and keeps a volume without retention and one within it; ls warns when
+// the builder's GC would evict a volume before its max-age.
+func TestCachePrunePolicy(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: retention-ID
+caches:
+  old: {key: old, max-age: 1s}
+  big: {key: big, max-size: 64k}
+  young: {key: young, max-age: 1h}
+  plain: {key: plain}
+  long: {key: long, max-age: 30d}
+steps:
+  w:
+    from: [[.Busybox]]
+    mounts: [{cache: old, path: /o}, {cache: big, path: /b}, {cache: young, path: /y}, {cache: plain, path: /p}, {cache: long, path: /l}]
+    run: head -c 1048576 /dev/zero > /b/blob && for d in /o /y /p /l; do echo x > $d/f; done
+`, nil)
+	s.mustBuild(context.Background(), t, p, buildOpts{})
+	time.Sleep(1500 * time.Millisecond)
+	out, err := cacheCLI(t, s, p.dir, "prune", "--policy")
+	if err != nil {
+		t.Fatalf("prune --policy: %v\n%s", err, out)
+	}
+	ls := cacheLs(t, s, p.dir)
+	for name, records := range map[string]int{"old": 0, "big": 0, "young": 1, "plain": 1, "long": 1} {
+		if got := len(ls[name].Records); got != records {
+			t.Errorf("after prune --policy volume %s has %d records, want %d\n%s", name, got, records, out)
+		}
+	}
+	// The stack's buildkitd has BuildKit's default GC: cache mounts unused
+	// for 48h go once they take 512 MB.
+	warn, err := cacheCLI(t, s, p.dir, "ls")
+	if err != nil || !strings.Contains(warn, "warning: volume long keeps records for max-age 720h0m0s, but the builder's GC evicts cache mounts unused for 48h0m0s") {
+		t.Errorf("ls does not warn that GC evicts long before its max-age: %v\n%s", err, warn)
+	}
+	if strings.Contains(warn, "warning: volume young") {
+		t.Errorf("ls warns about young, whose max-age is under the GC's:\n%s", warn)
 	}
 }

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	units "github.com/docker/go-units"
 	"github.com/stowage-build/stowage/ctxhash"
 	"io"
 	"maps"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -278,6 +280,26 @@ func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 			"sharing": func(v *yaml.Node, path string) {
 				c.Sharing = enum(d, v, path, Sharings)
 			},
+			"max-age": func(v *yaml.Node, path string) {
+				s, ok := d.strOK(v, path, "a duration like 72h or 30d")
+				if !ok {
+					return
+				}
+				if c.MaxAge, ok = parseAge(s); !ok {
+					d.add(rangeOf(d.resolve(v)), path, "write a duration like 72h, 30d or 1d12h", "%q is not a duration of more than 0", s)
+				}
+			},
+			"max-size": func(v *yaml.Node, path string) {
+				s, ok := d.strOK(v, path, `a size like "2g"`)
+				if !ok {
+					return
+				}
+				if sz, err := units.RAMInBytes(s); err != nil || sz <= 0 {
+					d.add(rangeOf(d.resolve(v)), path, `write a size like "512m" or "2g"`, "%q is not a size of more than 0", s)
+				} else {
+					c.MaxSize = sz
+				}
+			},
 			"owner": func(v *yaml.Node, path string) {
 				var ok bool
 				if c.Owner, ok = d.strOK(v, path, `"uid:gid"`); !ok {
@@ -416,4 +438,26 @@ func enum[T ~string](d *decoder, n *yaml.Node, path string, valid []T) T {
 		d.add(rangeOf(n), path, "write "+oneOf(valid)+didYouMean(s, valid), "unknown value %q", s)
 	}
 	return ""
+}
+
+// parseAge reads a retention age: a Go duration, which may start with a
+// number of days ("30d", "1d12h").
+func parseAge(s string) (time.Duration, bool) {
+	var days time.Duration
+	if d, rest, ok := strings.Cut(s, "d"); ok {
+		n, err := strconv.ParseUint(d, 10, 16)
+		if err != nil {
+			return 0, false
+		}
+		days, s = time.Duration(n)*24*time.Hour, rest
+	}
+	var rest time.Duration
+	if s != "" {
+		var err error
+		if rest, err = time.ParseDuration(s); err != nil || rest < 0 {
+			return 0, false
+		}
+	}
+	total := days + rest
+	return total, total > 0
 }

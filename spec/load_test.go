@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -686,5 +687,17 @@ func TestDeterminism(t *testing.T) {
 	}
 	if !slices.Contains(strings.Split(first.Error(), "\n"), "stowage.yaml:3:13: caches.a.from: cache volumes form a cycle: a -> b -> a; remove one of the from: fields") {
 		t.Errorf("unexpected errors:\n%v", first)
+	}
+}
+
+func TestParseAge(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"72h": 72 * time.Hour, "30d": 30 * 24 * time.Hour, "1d12h": 36 * time.Hour, "90m": 90 * time.Minute,
+		"0s": 0, "": 0, "d": 0, "-1h": 0, "3 days": 0, "1.5d": 0,
+	} {
+		got, ok := parseAge(in)
+		if ok != (want > 0) || got != want && ok {
+			t.Errorf("parseAge(%q) = %v, %v; want %v", in, got, ok, want)
+		}
 	}
 }

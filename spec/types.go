@@ -6,6 +6,8 @@
 // model it returns knows nothing of LLB: package llbgen lowers it.
 package spec
 
+import "time"
+
 // Pos is a 1-based line and column in the spec file.
 type Pos struct {
 	Line int `json:"line"`
@@ -109,7 +111,12 @@ type Cache struct {
 	Generation int
 	// Description is shown by --call=outline.
 	Description string
-	Range       Range
+	// MaxAge and MaxSize are the volume's retention, enforced by `stowage
+	// cache prune --policy`: records unused for longer than MaxAge, or a
+	// volume larger than MaxSize, are removed; zero means no limit.
+	MaxAge  time.Duration
+	MaxSize int64
+	Range   Range
 	// ranges locates individual fields, for errors.
 	ranges fieldRanges
 }

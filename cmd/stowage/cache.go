@@ -99,6 +99,7 @@ type cacheFlags struct {
 	all       bool
 	format    string
 	allOfSpec bool
+	policy    bool
 	unusedFor time.Duration
 	to, from  string
 	force     bool
@@ -119,6 +120,7 @@ func (cf *cacheFlags) register() {
 	case "prune":
 		fs.BoolVar(&cf.allOfSpec, "all-of-spec", false, "remove every volume the spec declares")
 		fs.DurationVar(&cf.unusedFor, "unused-for", 0, "only records unused for at least this `DURATION`, like 48h")
+		fs.BoolVar(&cf.policy, "policy", false, "enforce the spec's retention: records of a volume unused for longer than its max-age, and volumes larger than their max-size")
 	case "export":
 		fs.StringVar(&cf.to, "to", "", "where the volumes go: `type=local,dest=DIR` or type=tar,dest=FILE (a directory NAME per volume)")
 	case "import":
@@ -239,6 +241,43 @@ func (cf *cacheFlags) connect(ctx context.Context) (*client.Client, error) {
 	return cl, nil
 }
 
+// warnGC says, on stderr, which volumes the builder's garbage collection
+// may evict before their max-age: a GC rule for cache mounts with a keep
+// duration shorter than it (BuildKit's default since v0.31: 48h once cache
+// mounts take 512 MB).
+func (cf *cacheFlags) warnGC(ctx context.Context, s *spec.Spec) {
+	cl, err := cf.connect(ctx)
+	if err != nil {
+		return
+	}
+	defer cl.Close()
+	workers, err := cl.ListWorkers(ctx)
+	if err != nil {
+		return
+	}
+volumes:
+	for _, c := range s.Caches {
+		if c.MaxAge == 0 {
+			continue
+		}
+		for _, w := range workers {
+			for _, p := range w.GCPolicy {
+				cacheMounts := len(p.Filter) == 0 || slices.ContainsFunc(p.Filter, func(f string) bool { return strings.Contains(f, string(client.UsageRecordTypeCacheMount)) })
+				if !cacheMounts || p.KeepDuration <= 0 || p.KeepDuration >= c.MaxAge {
+					continue
+				}
+				limit := ""
+				if p.MaxUsedSpace > 0 {
+					limit = " once they take more than " + units.HumanSize(float64(p.MaxUsedSpace))
+				}
+				fmt.Fprintf(cf.stderr, "warning: volume %s keeps records for max-age %s, but the builder's GC evicts cache mounts unused for %s%s; raise the builder's keepDuration for exec.cachemount, or export the volume (stowage cache export)\n",
+					c.Name, c.MaxAge, p.KeepDuration, limit)
+				continue volumes // one warning a volume
+			}
+		}
+	}
+}
+
 // listing is ls's and du's start: the format checked, then the inventory.
 func (cf *cacheFlags) listing(ctx context.Context) (*spec.Spec, []*volumeRecord, error) {
 	if cf.format != "table" && cf.format != "json" {
@@ -253,10 +292,11 @@ func (cf *cacheFlags) listing(ctx context.Context) (*spec.Spec, []*volumeRecord,
 }
 
 func cacheList(ctx context.Context, cf *cacheFlags, out io.Writer) error {
-	_, vrs, err := cf.listing(ctx)
+	s, vrs, err := cf.listing(ctx)
 	if err != nil {
 		return err
 	}
+	cf.warnGC(ctx, s)
 	if cf.format == "json" {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
@@ -344,8 +384,8 @@ func cacheDiskUsage(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 }
 
 func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
-	if len(cf.names) == 0 && !cf.allOfSpec {
-		return usageError{"name the volumes to remove, or pass --all-of-spec"}
+	if len(cf.names) == 0 && !cf.allOfSpec && !cf.policy {
+		return usageError{"name the volumes to remove, or pass --all-of-spec or --policy"}
 	}
 	if len(cf.names) > 0 && cf.allOfSpec {
 		return usageError{"name volumes or pass --all-of-spec, not both"}
@@ -375,12 +415,25 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		byID[vr.ID] = vr
 	}
 	for _, vr := range vrs {
-		if vr.Name == "" || !(cf.allOfSpec || want[vr.Name]) {
+		named := cf.allOfSpec || want[vr.Name] || (cf.policy && len(cf.names) == 0)
+		if vr.Name == "" || !named {
 			continue
 		}
+		c := s.Cache(vr.Name)
+		if cf.policy && c.MaxAge == 0 && c.MaxSize == 0 {
+			continue // no retention declared: nothing to enforce
+		}
 		pruned = append(pruned, vr)
+		oversize := cf.policy && c.MaxSize > 0 && vr.Size > c.MaxSize
 		for _, r := range append(vr.Records, lockRecords(byID, vr.ID)...) {
-			if cf.unusedFor > 0 && r.LastUsedAt != nil && time.Since(*r.LastUsedAt) < cf.unusedFor {
+			unused := time.Since(r.CreatedAt)
+			if r.LastUsedAt != nil {
+				unused = time.Since(*r.LastUsedAt)
+			}
+			if cf.unusedFor > 0 && unused < cf.unusedFor {
+				continue
+			}
+			if cf.policy && !oversize && (c.MaxAge == 0 || unused < c.MaxAge) {
 				continue
 			}
 			ids = append(ids, r.ID)
@@ -422,7 +475,7 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		}
 		note := ""
 		if kept > 0 {
-			note = " (in use, or used within --unused-for)"
+			note = " (in use, or within --unused-for or the spec's retention)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d%s\n", vr.Name, vr.ID, gone, kept, note)
 	}

@@ -136,6 +136,20 @@ type Cache struct {
 	Mode Mode `json:"mode"`
 	// Free text, shown by --call=outline.
 	Description string `json:"description"`
+	// Retention, enforced by `stowage cache prune --policy`: remove records
+	// of this volume unused for longer than this, like 72h or 30d.
+	MaxAge Age `json:"max-age"`
+	// Retention, enforced by `stowage cache prune --policy`: remove the
+	// volume when it grows larger than this, like 2g.
+	MaxSize Size `json:"max-size"`
+}
+
+// A retention age: a Go duration, optionally starting with days (30d, 1d12h).
+type Age string
+
+func (Age) refine(s *Schema) {
+	s.Pattern = interpolated(`^([0-9]+d)?([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))*$`)
+	s.MinLength = ptr(1)
 }
 
 // A cache key: one token, or a list of tokens.
