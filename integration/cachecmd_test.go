@@ -324,7 +324,7 @@ steps:
   w:
     from: [[.Busybox]]
     mounts: [{cache: old, path: /o}, {cache: big, path: /b}, {cache: young, path: /y}, {cache: plain, path: /p}, {cache: long, path: /l}]
-    run: head -c 1048576 /dev/zero > /b/blob && for d in /o /y /p /l; do echo x > $d/f; done
+    run: head -c 1048576 /dev/zero > /b/blob && for d in /o /y /p /l; do echo x > $d/f; done && head -c 204800 /dev/zero > /p/blob
 `, nil)
 	s.mustBuild(context.Background(), t, p, buildOpts{})
 	time.Sleep(1500 * time.Millisecond)
@@ -336,6 +336,17 @@ steps:
 	for name, records := range map[string]int{"old": 0, "big": 0, "young": 1, "plain": 1, "long": 1} {
 		if got := len(ls[name].Records); got != records {
 			t.Errorf("after prune --policy volume %s has %d records, want %d\n%s", name, got, records, out)
+		}
+	}
+	// --max-size alone: the spec's volumes over the size, whatever their
+	// retention.
+	if out, err := cacheCLI(t, s, p.dir, "prune", "--max-size", "100k"); err != nil {
+		t.Fatalf("prune --max-size: %v\n%s", err, out)
+	}
+	ls = cacheLs(t, s, p.dir)
+	for name, records := range map[string]int{"young": 1, "plain": 0, "long": 1} {
+		if got := len(ls[name].Records); got != records {
+			t.Errorf("after prune --max-size 100k volume %s has %d records, want %d", name, got, records)
 		}
 	}
 	// The stack's buildkitd has BuildKit's default GC: cache mounts unused

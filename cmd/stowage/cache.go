@@ -100,6 +100,7 @@ type cacheFlags struct {
 	format    string
 	allOfSpec bool
 	policy    bool
+	maxSize   sizeFlag
 	unusedFor time.Duration
 	to, from  string
 	force     bool
@@ -120,6 +121,7 @@ func (cf *cacheFlags) register() {
 	case "prune":
 		fs.BoolVar(&cf.allOfSpec, "all-of-spec", false, "remove every volume the spec declares")
 		fs.DurationVar(&cf.unusedFor, "unused-for", 0, "only records unused for at least this `DURATION`, like 48h")
+		fs.Var(&cf.maxSize, "max-size", "only volumes larger than this `SIZE`, like 2g")
 		fs.BoolVar(&cf.policy, "policy", false, "enforce the spec's retention: records of a volume unused for longer than its max-age, and volumes larger than their max-size")
 	case "export":
 		fs.StringVar(&cf.to, "to", "", "where the volumes go: `type=local,dest=DIR` or type=tar,dest=FILE (a directory NAME per volume)")
@@ -384,8 +386,8 @@ func cacheDiskUsage(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 }
 
 func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
-	if len(cf.names) == 0 && !cf.allOfSpec && !cf.policy {
-		return usageError{"name the volumes to remove, or pass --all-of-spec or --policy"}
+	if len(cf.names) == 0 && !cf.allOfSpec && !cf.policy && cf.maxSize == 0 {
+		return usageError{"name the volumes to remove, or pass --all-of-spec, --policy or --max-size"}
 	}
 	if len(cf.names) > 0 && cf.allOfSpec {
 		return usageError{"name volumes or pass --all-of-spec, not both"}
@@ -415,8 +417,8 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		byID[vr.ID] = vr
 	}
 	for _, vr := range vrs {
-		named := cf.allOfSpec || want[vr.Name] || (cf.policy && len(cf.names) == 0)
-		if vr.Name == "" || !named {
+		named := cf.allOfSpec || want[vr.Name] || ((cf.policy || cf.maxSize > 0) && len(cf.names) == 0)
+		if vr.Name == "" || !named || (cf.maxSize > 0 && vr.Size <= int64(cf.maxSize)) {
 			continue
 		}
 		c := s.Cache(vr.Name)
@@ -510,4 +512,18 @@ func suggestName(name string, s *spec.Spec) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
+}
+
+// sizeFlag is a size like 2g, as docker's --max-used-space takes it.
+type sizeFlag int64
+
+func (f *sizeFlag) String() string { return units.BytesSize(float64(*f)) }
+
+func (f *sizeFlag) Set(s string) error {
+	n, err := units.RAMInBytes(s)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a size like 512m or 2g", s)
+	}
+	*f = sizeFlag(n)
+	return nil
 }
