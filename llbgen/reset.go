@@ -124,19 +124,13 @@ func (l *lowering) collectResets(st *spec.Step, ss *stepState, n *namer) {
 		script := fmt.Sprintf(`set -e
 command -v rm >/dev/null || { echo "stowage: emptying cache volume %s needs a POSIX sh with rm in the image of step %s" >&2; exit 127; }
 cd %s && rm -rf -- * .[!.]* ..?*`, v.Name, st.Name, shellQuote(dir))
-		// The same cache as the step's: a private volume's instances are
-		// made from its setup source.
-		src, sel := llb.Scratch(), ""
-		if s, ok := l.sources[m]; ok {
-			src, sel = s, privateRoot
-		}
 		l.resets[v.ID] = ss.state.Run(
 			llb.Args(append(append([]string(nil), shell...), script)),
 			llb.User("0"),
 			llb.Dir("/"),
 			llb.AddEnv(CacheIDsEnv, dir+"="+v.ID),
 			llb.AddEnv(ResetEnv, l.resetNonce()),
-			cacheMount(&spec.Mount{Path: dir}, v, src, sel),
+			l.volumeMountAt(m, v, dir),
 			n.unnumbered("empty cache volume "+v.Name+" (cache-reset)"),
 			l.location(m.Range),
 		).Root()

@@ -132,6 +132,18 @@ func cacheMount(m *spec.Mount, v *Volume, src llb.State, sel string) llb.RunOpti
 	return llb.AddMount(m.Path, src, mo...)
 }
 
+// volumeMountAt mounts volume v at dir as mount m of a step does: the same
+// ID and sharing and, for a private volume that needs setting up, the same
+// source, so Stowage's own ops (reset, export, import) reach the step's
+// BuildKit cache.
+func (l *lowering) volumeMountAt(m *spec.Mount, v *Volume, dir string) llb.RunOption {
+	src, sel := llb.Scratch(), ""
+	if s, ok := l.sources[m]; ok {
+		src, sel = s, privateRoot
+	}
+	return cacheMount(&spec.Mount{Path: dir}, v, src, sel)
+}
+
 // LockGuardID is a locked cache volume, one per builder, that every exec
 // mounting two or more locked volumes takes first. BuildKit takes an exec's
 // locks one by one in the order of its mount paths, so two execs that mount

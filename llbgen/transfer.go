@@ -30,22 +30,6 @@ type site struct {
 	mount *spec.Mount
 }
 
-// transferSites lowers every step of s and returns, for each volume ID, the
-// site of the first step that mounts it.
-func transferSites(ctx context.Context, s *spec.Spec, opt Options) (*lowering, error) {
-	l, err := newLowering(ctx, s, opt)
-	if err != nil {
-		return nil, err
-	}
-	l.sites = map[string]*site{}
-	for _, st := range s.Steps {
-		if _, err := l.step(ctx, st); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
 // recordSite notes ss, the filesystem st starts from, for the volumes st
 // mounts that have no site yet.
 func (l *lowering) recordSite(st *spec.Step, ss *stepState) {
@@ -60,6 +44,24 @@ func (l *lowering) recordSite(st *spec.Step, ss *stepState) {
 			l.sites[v.ID] = &site{state: ss.state, shell: stepShell(st), mount: m}
 		}
 	}
+}
+
+// transfer lowers every step of s, noting for each volume ID the site of
+// the first step that mounts it, and returns the volumes names lists, each
+// ID once.
+func transfer(ctx context.Context, s *spec.Spec, opt Options, names []string) (*lowering, []*Volume, error) {
+	l, err := newLowering(ctx, s, opt)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.sites = map[string]*site{}
+	for _, st := range s.Steps {
+		if _, err := l.step(ctx, st); err != nil {
+			return nil, nil, err
+		}
+	}
+	vols, err := l.transferVolumes(names)
+	return l, vols, err
 }
 
 // transferVolumes checks names against s and returns their volumes, each ID
@@ -84,16 +86,6 @@ func (l *lowering) transferVolumes(names []string) ([]*Volume, error) {
 	return out, nil
 }
 
-// volumeMount mounts v at dir as the step at si does: same ID, sharing and,
-// for a private volume that needs setting up, the same source.
-func (l *lowering) volumeMount(si *site, v *Volume, dir string) llb.RunOption {
-	src, sel := llb.Scratch(), ""
-	if s, ok := l.sources[si.mount]; ok {
-		src, sel = s, privateRoot
-	}
-	return cacheMount(&spec.Mount{Path: dir}, v, src, sel)
-}
-
 // Exported is one volume's part of an export: a filesystem holding a
 // directory named as the volume, with a copy of its contents (owners,
 // modes, symlinks, hard links and empty directories as they are).
@@ -106,11 +98,7 @@ type Exported struct {
 // writes out; a client merges them (one directory per volume) or pushes
 // each on its own.
 func Export(ctx context.Context, s *spec.Spec, opt Options, names []string) ([]Exported, error) {
-	l, err := transferSites(ctx, s, opt)
-	if err != nil {
-		return nil, err
-	}
-	vols, err := l.transferVolumes(names)
+	l, vols, err := transfer(ctx, s, opt, names)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +117,10 @@ mkdir -p %[1]s && cp -a %[2]s/. %[1]s/`, shellQuote(out+"/"+v.Name), shellQuote(
 			// IgnoreCache: BuildKit would hand the op a fresh, empty
 			// volume and drop the old one (moby/buildkit#2447).
 			llb.AddEnv(TransferEnv, l.resetNonce()),
-			l.volumeMount(si, v, vol),
+			l.volumeMountAt(si.mount, v, vol),
 			llb.WithCustomName("export cache volume "+v.Name+" ("+v.ID+")"),
+			// A failure points at the mount whose step the op runs on.
+			l.location(si.mount.Range),
 		)
 		parts = append(parts, Exported{Volume: v, State: run.AddMount(out, llb.Scratch())})
 	}
@@ -143,11 +133,7 @@ mkdir -p %[1]s && cp -a %[2]s/. %[1]s/`, shellQuote(out+"/"+v.Name), shellQuote(
 // staging directory the next setup redoes, never a volume that looks
 // complete. The frontend or CLI solves the returned states.
 func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src func(*Volume) llb.State, force bool) ([]llb.State, error) {
-	l, err := transferSites(ctx, s, opt)
-	if err != nil {
-		return nil, err
-	}
-	vols, err := l.transferVolumes(names)
+	l, vols, err := transfer(ctx, s, opt, names)
 	if err != nil {
 		return nil, err
 	}
@@ -156,28 +142,24 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 	var out []llb.State
 	for _, v := range vols {
 		si := l.sites[v.ID]
-		owner := v.Cache.Owner
-		mode := "''"
-		if v.Cache.Mode != nil {
-			mode = fmt.Sprintf("%04o", *v.Cache.Mode)
-		}
 		script := []string{"set -e", setupFunctions}
 		if force {
 			script = append(script, fmt.Sprintf(`cd %s && rm -rf -- * .[!.]* ..?* && cd /`, shellQuote(vol)))
 		}
 		script = append(script,
 			fmt.Sprintf(`if stowage_has %[1]s %[2]s; then echo "stowage: cache volume %[3]s already holds data: left as it is (import --force replaces it)"; fi`, shellQuote(vol), seedStaging, v.Name),
-			fmt.Sprintf("stowage_setup %s %s %s %s %s", shellQuote(v.Name), shellQuote(vol), shellQuote(seed), shellQuote(owner), mode))
+			setupCall(v, vol, seed, v.Cache.Owner))
 		opts := []llb.RunOption{
 			llb.Args(append(append([]string(nil), si.shell...), strings.Join(script, "\n"))),
 			llb.User("0"),
 			llb.Dir("/"),
 			llb.AddEnv(CacheIDsEnv, vol+"="+v.ID),
 			llb.AddEnv(TransferEnv, l.resetNonce()),
-			l.volumeMount(si, v, vol),
+			l.volumeMountAt(si.mount, v, vol),
 			llb.AddMount(seed, src(v), llb.SourcePath("/"+v.Name), llb.Readonly),
-			llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)),
+			setupLock(v.ID),
 			llb.WithCustomName("import cache volume " + v.Name + " (" + v.ID + ")"),
+			l.location(si.mount.Range),
 		}
 		locked := 1
 		if v.Sharing == spec.SharingLocked {

@@ -120,7 +120,7 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		locked int
 	)
 	for i, vi := range inits {
-		m, v, c := vi.mount, vi.vol, vi.vol.Cache
+		m, v := vi.mount, vi.vol
 		dir := initVolumeDir + strconv.Itoa(i)
 		names = append(names, v.Name)
 		ids = append(ids, dir+"="+v.ID)
@@ -130,42 +130,24 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		if v.Sharing == spec.SharingLocked {
 			locked++
 		}
-		seed := "''"
-		if imp, ok := l.opt.Imported[v.ID]; ok {
-			// An exported copy wins over the declared seed: it is this
-			// volume as it was, not what a fresh one starts from.
-			seedDir := initSeedDir + strconv.Itoa(i)
-			opts = append(opts,
-				llb.AddMount(seedDir, imp, llb.SourcePath("/"+v.Name), llb.Readonly),
-				llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)))
-			seed = shellQuote(seedDir)
-			locked++
-		} else if m.Seed != nil {
-			seedDir := initSeedDir + strconv.Itoa(i)
-			src, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
-			if err != nil {
-				return llb.State{}, err
-			}
-			check := l.checkSeed(st, ss.state, src, m, v, shell, n)
+		seedDir := ""
+		sd, err := l.seedOf(ctx, st, ss, vi, n)
+		if err != nil {
+			return llb.State{}, err
+		}
+		if sd != nil {
+			seedDir = initSeedDir + strconv.Itoa(i)
 			// The seed path as BuildKit resolves a selector (inside the
-			// source's root), which checkSeed has proved is the path's real
+			// source's root), which the check has proved is the path's real
 			// directory; the selector keeps this exec's cache key to the
 			// seed's own contents.
-			opts = append(opts,
-				llb.AddMount(seedDir, src, llb.SourcePath(m.Seed.Path), llb.Readonly),
-				llb.AddMount(initCheckDir+strconv.Itoa(i), check, llb.SourcePath(seedCheckFile), llb.Readonly),
-				// Mounted under initLockDir, whose paths sort before every
-				// volume's: BuildKit takes locks in mount path order, so
-				// every exec takes setup locks first, and in ID order.
-				llb.AddMount(initLockDir+"/"+v.ID, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(v.ID), llb.CacheMountLocked)))
-			seed = shellQuote(seedDir)
+			opts = append(opts, llb.AddMount(seedDir, sd.state, llb.SourcePath(sd.path), llb.Readonly), setupLock(v.ID))
+			if sd.check != nil {
+				opts = append(opts, llb.AddMount(initCheckDir+strconv.Itoa(i), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))
+			}
 			locked++
 		}
-		mode := "''"
-		if c.Mode != nil {
-			mode = fmt.Sprintf("%04o", *c.Mode)
-		}
-		script = append(script, fmt.Sprintf("stowage_setup %s %s %s %s %s", shellQuote(v.Name), shellQuote(dir), seed, shellQuote(vi.owner), mode))
+		script = append(script, setupCall(v, dir, seedDir, vi.owner))
 	}
 
 	prs := make([]*pb.Range, len(ranges))
@@ -195,12 +177,57 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 	return ss.state.Run(opts...).Root(), nil
 }
 
-// initLockDir holds the init exec's setup locks.
+// initLockDir holds the setup locks of the execs that seed volumes.
 const initLockDir = "/run/stowage/l"
 
 // setupLockID names the locked cache mount that serialises the seeding of
 // volume id. It holds nothing.
 func setupLockID(id string) string { return id + ".setup-lock" }
+
+// setupLock mounts volume id's setup lock under initLockDir, whose paths
+// sort before every volume's: BuildKit takes locks in mount path order, so
+// every exec takes setup locks first, and in ID order.
+func setupLock(id string) llb.RunOption {
+	return llb.AddMount(initLockDir+"/"+id, llb.Scratch(), llb.AsPersistentCacheDir(setupLockID(id), llb.CacheMountLocked))
+}
+
+// setupCall is the line of setupFunctions' shell that sets volume v up at
+// dir: seeded from seedDir (none when empty), owned by owner, with the
+// volume's mode.
+func setupCall(v *Volume, dir, seedDir, owner string) string {
+	mode := "''"
+	if v.Cache.Mode != nil {
+		mode = fmt.Sprintf("%04o", *v.Cache.Mode)
+	}
+	return fmt.Sprintf("stowage_setup %s %s %s %s %s", shellQuote(v.Name), shellQuote(dir), shellQuote(seedDir), shellQuote(owner), mode)
+}
+
+// seed is what a fresh volume is filled from, and the check op that proves
+// its path a real directory inside it (nil when there is nothing to check).
+type seed struct {
+	state llb.State
+	path  string
+	check *llb.State
+}
+
+// seedOf returns the seed of vi's volume, or nil: an exported copy of the
+// volume (cache-import) wins over the declared source:, being this volume
+// as it was rather than what a fresh one starts from.
+func (l *lowering) seedOf(ctx context.Context, st *spec.Step, ss *stepState, vi *volumeInit, n *namer) (*seed, error) {
+	m, v := vi.mount, vi.vol
+	if imp, ok := l.opt.Imported[v.ID]; ok {
+		return &seed{state: imp, path: "/" + v.Name}, nil
+	}
+	if m.Seed == nil {
+		return nil, nil
+	}
+	src, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
+	if err != nil {
+		return nil, err
+	}
+	check := l.checkSeed(st, ss.state, src, m, v, stepShell(st), n)
+	return &seed{state: src, path: m.Seed.Path, check: &check}, nil
+}
 
 // seedStaging is the directory inside a volume that a seed is copied into
 // before its entries are moved into place; seedDone, inside it, marks the
@@ -248,7 +275,7 @@ var setupFunctions = strings.Join([]string{
 // all up; BuildKit copies this source into each. Every op here is keyed by
 // content (selectors), so the source, and with it the instances' key
 // (ID:source ref), stays the same while the seed's contents and the owner
-// do. See docs/cache-volumes.md.
+// do (README, Setting up a volume).
 func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepState, vi *volumeInit, n *namer) (llb.State, error) {
 	const dir = "/run/stowage/private"
 	m, v := vi.mount, vi.vol
@@ -264,23 +291,18 @@ func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepSta
 	name := n.unnumbered("set up private cache volume " + v.Name)
 	owned := ss.state.File(llb.Rm(dir, llb.WithAllowNotFound(true)).Mkdir(dir, mode, mk...), name, l.location(m.Range))
 	src := llb.Scratch().File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CreateDestPath: true}), name, l.location(m.Range))
-	if imp, ok := l.opt.Imported[v.ID]; ok {
-		src = src.File(llb.Copy(imp, "/"+v.Name+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
-		if vi.owner != "" || v.Cache.Mode != nil {
-			src = src.File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
-		}
-	} else if m.Seed != nil {
-		seed, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
-		if err != nil {
-			return llb.State{}, err
-		}
-		check := l.checkSeed(st, ss.state, seed, m, v, stepShell(st), n)
-		src = src.File(llb.Copy(check, seedCheckFile, seedCheckFile).
-			Copy(seed, path.Join("/", m.Seed.Path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Seed.Range))
-		if vi.owner != "" || v.Cache.Mode != nil {
-			// Copying the seed's contents may take its root's metadata.
-			src = src.File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
-		}
+	sd, err := l.seedOf(ctx, st, ss, vi, n)
+	if err != nil || sd == nil {
+		return src, err
+	}
+	contents := llb.Copy(sd.state, path.Join("/", sd.path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true})
+	if sd.check != nil {
+		contents = llb.Copy(*sd.check, seedCheckFile, seedCheckFile).Copy(sd.state, path.Join("/", sd.path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true})
+	}
+	src = src.File(contents, name, l.location(m.Range))
+	if vi.owner != "" || v.Cache.Mode != nil {
+		// Copying the seed's contents may take its root's metadata.
+		src = src.File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
 	}
 	return src, nil
 }
