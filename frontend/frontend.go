@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/containerd/platforms"
@@ -262,7 +263,22 @@ func (b *builder) imported(ctx context.Context, s *spec.Spec, vo llbgen.VolumeOp
 			continue
 		}
 		ref := llbgen.VolumeImage(repo, v.ID)
-		if _, _, _, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{}); err != nil {
+		// Looked up once a build, not once a platform.
+		found, known := b.tokens.get(&b.tokens.imports, ref)
+		if !known {
+			_, _, _, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{})
+			switch {
+			case err == nil:
+				found = "yes"
+			case !strings.Contains(err.Error(), "not found"):
+				// Not the absence the option allows for: say so, and build
+				// on without it rather than fail.
+				b.src.Warn(ctx, fmt.Sprintf("cache-import: cannot look up %s for volume %s (%v); it starts as it would without cache-import", ref, v.Name, err),
+					client.WarnOpts{Range: []*pb.Range{pbRange(v.Cache.Range)}})
+			}
+			b.tokens.put(&b.tokens.imports, ref, found)
+		}
+		if found == "" {
 			continue
 		}
 		out[v.ID] = llb.Image(ref, llb.WithCustomName("[internal] cache-import "+v.Name+" from "+ref))

@@ -43,7 +43,7 @@ func needsEvaluation(s *spec.Spec, steps []string) bool {
 }
 
 // checksumNotFound is how BuildKit says a path it hashes for a cache key is
-// not there; TestLocateError pins it.
+// not there; the integration test TestMissingSeedPath pins it.
 const checksumNotFound = "failed to calculate checksum of ref "
 
 // seedMissing reports whether msg is BuildKit's error for seed's path.

@@ -24,6 +24,8 @@ type tokenCache struct {
 	mu      sync.Mutex
 	hashes  map[string]string
 	digests map[string]string
+	// imports holds, by image, "yes" when cache-import found it.
+	imports map[string]string
 }
 
 // tokens is the llbgen.TokenResolver of one build for one target platform.

@@ -63,9 +63,6 @@ func parseTransferTarget(flag, v, key string) (transferTarget, error) {
 	return t, nil
 }
 
-// volumeImage is where a volume is pushed to or pulled from in repo.
-func volumeImage(repo, id string) string { return repo + ":" + id }
-
 // transferBuild runs f as a build on the builder, with the spec's context
 // sent as the steps the transfer ops start from may need it; extra local
 // mounts and exports as given. Lines the ops print that start "stowage:"
@@ -162,21 +159,23 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 			return os.Create(to.path)
 		}}}, merged)
 	case "registry":
+		ids, err := cf.volumeIDs(s)
+		if err != nil {
+			return err
+		}
 		for i, name := range cf.names {
 			if slices.Index(cf.names, name) < i {
 				continue
 			}
-			v, err := cf.volumeID(s, name)
-			if err != nil {
-				return err
-			}
-			attrs := map[string]string{"name": volumeImage(to.path, v), "push": "true"}
+			v := ids[name]
+			attrs := map[string]string{"name": llbgen.VolumeImage(to.path, v), "push": "true"}
 			if to.insecure {
 				attrs["registry.insecure"] = "true"
 			}
 			if err := solve([]client.ExportEntry{{Type: client.ExporterImage, Attrs: attrs}}, func(ps []llbgen.Exported) llb.State {
+				// By ID: Export lists a key once, under its first name.
 				for _, p := range ps {
-					if p.Volume.Name == name {
+					if p.Volume.ID == v {
 						return p.State
 					}
 				}
@@ -184,7 +183,7 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 			}); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "pushed %s as %s\n", name, volumeImage(to.path, v))
+			fmt.Fprintf(out, "pushed %s as %s\n", name, llbgen.VolumeImage(to.path, v))
 		}
 	}
 	if err != nil {
@@ -245,17 +244,18 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		if from.typ == "registry" {
 			// By key: the image of each volume's ID, which a missing export
 			// should say plainly, before any op runs.
+			ids, err := cf.volumeIDs(s)
+			if err != nil {
+				return nil, err
+			}
 			for _, name := range cf.names {
-				id, err := cf.volumeID(s, name)
-				if err != nil {
-					return nil, err
-				}
-				if _, _, _, err := gc.ResolveImageConfig(ctx, volumeImage(from.path, id), sourceresolver.Opt{LogName: "[internal] look up cache volume " + name}); err != nil {
+				id := ids[name]
+				if _, _, _, err := gc.ResolveImageConfig(ctx, llbgen.VolumeImage(from.path, id), sourceresolver.Opt{LogName: "[internal] look up cache volume " + name}); err != nil {
 					return nil, fmt.Errorf("volume %s: no export of its key (ID %s) in %s: export it first with `stowage cache export %s --to %s` (%v)", name, id, from.path, name, cf.from, err)
 				}
 			}
 			source = func(v *llbgen.Volume) llb.State {
-				return llb.Image(volumeImage(from.path, v.ID), llb.WithCustomName("[internal] pull cache volume "+v.Name))
+				return llb.Image(llbgen.VolumeImage(from.path, v.ID), llb.WithCustomName("[internal] pull cache volume "+v.Name))
 			}
 		}
 		sts, err := llbgen.Import(ctx, s, cf.lowerOptions(gc), cf.names, source, cf.force)
@@ -280,19 +280,27 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	return nil
 }
 
-// volumeID is the cache ID of volume name of s for this command's options.
-func (cf *cacheFlags) volumeID(s *spec.Spec, name string) (string, error) {
+// volumeIDs are the cache IDs, by volume name, of the volumes names lists,
+// for this command's options: computed once, with their {hash:} tokens.
+func (cf *cacheFlags) volumeIDs(s *spec.Spec) (map[string]string, error) {
 	vols, err := llbgen.Volumes(context.Background(), s, cf.volumeOptions())
 	if err != nil {
-		return "", err
+		return nil, err
 	}
+	byName := map[string]*llbgen.Volume{}
 	for _, v := range vols {
-		if v.Name == name {
-			if v.ID == "" {
-				return "", fmt.Errorf("volume %q has scope: session: it exists only inside one build, so there is nothing to move", name)
-			}
-			return v.ID, nil
+		byName[v.Name] = v
+	}
+	ids := map[string]string{}
+	for _, name := range cf.names {
+		switch v := byName[name]; {
+		case v == nil:
+			return nil, fmt.Errorf("%s has no cache volume %q%s; its volumes are %s", s.File, name, suggestName(name, s), cacheNames(s))
+		case v.ID == "":
+			return nil, fmt.Errorf("volume %q has scope: session: it exists only inside one build, so there is nothing to move", name)
+		default:
+			ids[name] = v.ID
 		}
 	}
-	return "", fmt.Errorf("%s has no cache volume %q; its volumes are %s", s.File, name, cacheNames(s))
+	return ids, nil
 }
