@@ -118,7 +118,7 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	if opt.Imported, err = b.imported(ctx, s, opt.VolumeOptions); err != nil {
+	if opt.Imported, opt.ImportedRestore, err = b.imported(ctx, s, opt.VolumeOptions); err != nil {
 		return nil, err
 	}
 	res, err := llbgen.Lower(ctx, s, opt)
@@ -192,6 +192,7 @@ func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llb
 		SourceMap:        b.src.SourceMap,
 		NoCache:          b.bc.IsNoCache,
 		Reset:            llbgen.ParseCacheReset(b.bc.BuildOpts().Opts),
+		ReadProbe:        b.readProbe,
 	}
 	if len(b.bc.BuildPlatforms) > 0 {
 		opt.BuildPlatform = &b.bc.BuildPlatforms[0]
@@ -246,44 +247,72 @@ func (b *builder) reset(ctx context.Context) error {
 // volumeOptions are the inputs of this build's cache IDs.
 // imported finds, for cache-import=type=registry,ref=REPO, the exported
 // copy of each of the spec's volumes (REPO:<cache ID>, as `stowage cache
-// export --to type=registry` pushes them). A volume with no copy (the
-// first build, a new key) is simply not imported.
-func (b *builder) imported(ctx context.Context, s *spec.Spec, vo llbgen.VolumeOptions) (map[string]llb.State, error) {
+// export --to type=registry` pushes them) and, for a volume with none and
+// restore: keys, the latest export under its nearest restore key
+// (REPO:<restore ID>.restore). A volume with neither (the first build, a
+// new key) is simply not imported.
+func (b *builder) imported(ctx context.Context, s *spec.Spec, vo llbgen.VolumeOptions) (exact, restore map[string]llb.State, err error) {
 	repo, err := llbgen.ParseCacheImport(b.bc.BuildOpts().Opts)
 	if err != nil || repo == "" {
-		return nil, err
+		return nil, nil, err
 	}
 	vols, err := llbgen.Volumes(ctx, s, vo)
 	if err != nil {
-		return nil, withSource(err, b.src.SourceMap)
+		return nil, nil, withSource(err, b.src.SourceMap)
 	}
-	out := map[string]llb.State{}
+	exact, restore = map[string]llb.State{}, map[string]llb.State{}
 	for _, v := range vols {
-		if _, done := out[v.ID]; v.ID == "" || done {
+		if _, done := exact[v.ID]; v.ID == "" || done {
 			continue
 		}
-		ref := llbgen.VolumeImage(repo, v.ID)
-		// Looked up once a build, not once a platform.
-		found, known := b.tokens.get(&b.tokens.imports, ref)
-		if !known {
-			_, _, _, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{})
-			switch {
-			case err == nil:
-				found = "yes"
-			case !strings.Contains(err.Error(), "not found"):
-				// Not the absence the option allows for: say so, and build
-				// on without it rather than fail.
-				b.src.Warn(ctx, fmt.Sprintf("cache-import: cannot look up %s for volume %s (%v); it starts as it would without cache-import", ref, v.Name, err),
-					client.WarnOpts{Range: []*pb.Range{pbRange(v.Cache.Range)}})
+		if ref := llbgen.VolumeImage(repo, v.ID); b.exported(ctx, ref, v) {
+			exact[v.ID] = llb.Image(ref, llb.WithCustomName("[internal] cache-import "+v.Name+" from "+ref))
+			continue
+		}
+		for _, rid := range v.Restore {
+			if ref := llbgen.VolumeImage(repo, llbgen.RestorePointID(rid)); b.exported(ctx, ref, v) {
+				restore[v.ID] = llb.Image(ref, llb.WithCustomName("[internal] cache-import "+v.Name+" (restore:) from "+ref))
+				break
 			}
-			b.tokens.put(&b.tokens.imports, ref, found)
 		}
-		if found == "" {
-			continue
-		}
-		out[v.ID] = llb.Image(ref, llb.WithCustomName("[internal] cache-import "+v.Name+" from "+ref))
 	}
-	return out, nil
+	return exact, restore, nil
+}
+
+// exported reports whether image ref, an export for volume v, exists;
+// looked up once a build, not once a platform. A registry that cannot
+// answer is a warning at the volume, and the build goes on without it.
+func (b *builder) exported(ctx context.Context, ref string, v *llbgen.Volume) bool {
+	found, known := b.tokens.get(&b.tokens.imports, ref)
+	if !known {
+		_, _, _, err := b.c.ResolveImageConfig(ctx, ref, sourceresolver.Opt{})
+		switch {
+		case err == nil:
+			found = "yes"
+		case !strings.Contains(err.Error(), "not found"):
+			b.src.Warn(ctx, fmt.Sprintf("cache-import: cannot look up %s for volume %s (%v); it starts as it would without cache-import", ref, v.Name, err),
+				client.WarnOpts{Range: []*pb.Range{pbRange(v.Cache.Range)}})
+		}
+		b.tokens.put(&b.tokens.imports, ref, found)
+	}
+	return found != ""
+}
+
+// readProbe solves a probe op of llbgen's and reads its answer.
+func (b *builder) readProbe(ctx context.Context, probe llb.State) ([]byte, error) {
+	def, err := probe.Marshal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.c.Solve(ctx, client.SolveRequest{Definition: def.ToPB(), Evaluate: true})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := r.SingleRef()
+	if err != nil {
+		return nil, err
+	}
+	return ref.ReadFile(ctx, client.ReadRequest{Filename: llbgen.RestoreProbeFile})
 }
 
 // volumeOptions are the inputs of volume IDs for a build for platform.

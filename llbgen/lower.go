@@ -44,6 +44,16 @@ type Options struct {
 	// volume is seeded from directory NAME of the state instead of from its
 	// source:, with the same setup.
 	Imported map[string]llb.State
+	// ImportedRestore maps volume IDs to the export of their nearest restore
+	// key found in the cache-import repository, for a volume whose own key
+	// has none: a fresh volume starts from it when no earlier volume on the
+	// builder answers its restore keys.
+	ImportedRestore map[string]llb.State
+	// ReadProbe solves probe and returns its file RestoreProbeFile. It lets
+	// a fresh volume with restore: keys start from the volume most recently
+	// set up under one of them on this builder; nil (stowage llb, which
+	// solves nothing) leaves restore: to cache-import.
+	ReadProbe func(ctx context.Context, probe llb.State) ([]byte, error)
 	// Reset names the volumes this build empties (cache-reset): the steps
 	// that mount them run again. Resets lowers the ops that empty them.
 	Reset []string
@@ -136,6 +146,8 @@ func newLowering(ctx context.Context, s *spec.Spec, opt Options) (*lowering, err
 		steps:   map[string]*stepState{},
 		sources: map[*spec.Mount]llb.State{},
 		images:  map[string]*resolvedImage{},
+
+		restored: map[string]string{},
 	}
 	l.target = platforms.DefaultSpec()
 	if opt.TargetPlatform != nil {
@@ -170,6 +182,9 @@ type lowering struct {
 	sites map[string]*site
 	// nonce stands in for a session ID when there is none.
 	nonce string
+	// restored holds, by volume ID, the earlier volume a probe found for
+	// its restore keys ("" for none), so it is asked once.
+	restored map[string]string
 }
 
 // stepState is a lowered step: its filesystem and its image config.

@@ -148,7 +148,7 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 		}
 		script = append(script,
 			fmt.Sprintf(`if stowage_has %[1]s %[2]s; then echo "stowage: cache volume %[3]s already holds data: left as it is (import --force replaces it)"; fi`, shellQuote(vol), seedStaging, v.Name),
-			setupCall(v, vol, seed, v.Cache.Owner))
+			setupCall(v, vol, v.Cache.Owner, []string{seed + ":the import"}))
 		opts := []llb.RunOption{
 			llb.Args(append(append([]string(nil), si.shell...), strings.Join(script, "\n"))),
 			llb.User("0"),

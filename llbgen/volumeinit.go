@@ -21,6 +21,9 @@ const (
 	initVolumeDir = "/run/stowage/v"
 	initSeedDir   = "/run/stowage/s"
 	initCheckDir  = "/run/stowage/c"
+	// initRestoreDir holds the restore points a volume with restore: keys
+	// records itself in.
+	initRestoreDir = "/run/stowage/r"
 	// seedCheckFile is what a passing seed check writes, always the same
 	// bytes, so the init exec's cache key (by content, through a selector)
 	// does not change when the check re-runs.
@@ -48,7 +51,7 @@ func (l *lowering) setupOf(m *spec.Mount, user string) *volumeInit {
 		owner = user
 	}
 	_, imported := l.opt.Imported[v.ID]
-	if v.ID == "" || (m.Seed == nil && !imported && owner == "" && v.Cache.Mode == nil) {
+	if v.ID == "" || (m.Seed == nil && !imported && len(v.Restore) == 0 && owner == "" && v.Cache.Mode == nil) {
 		return nil
 	}
 	return &volumeInit{mount: m, vol: v, owner: owner}
@@ -130,24 +133,44 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		if v.Sharing == spec.SharingLocked {
 			locked++
 		}
-		seedDir := ""
-		sd, err := l.seedOf(ctx, st, ss, vi, n)
+		seeds, err := l.seedsOf(ctx, st, ss, vi, n)
 		if err != nil {
 			return llb.State{}, err
 		}
-		if sd != nil {
-			seedDir = initSeedDir + strconv.Itoa(i)
+		var seedArgs []string
+		for k, sd := range seeds {
+			seedDir := fmt.Sprintf("%s%d_%d", initSeedDir, i, k)
+			seedArgs = append(seedArgs, seedDir+":"+sd.label)
+			if sd.volume != "" {
+				// An earlier volume, read as it is: restore: copies it.
+				opts = append(opts, llb.AddMount(seedDir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(v.Sharing)), llb.Readonly))
+				ids = append(ids, seedDir+"="+sd.volume)
+				if v.Sharing == spec.SharingLocked {
+					locked++
+				}
+				continue
+			}
 			// The seed path as BuildKit resolves a selector (inside the
 			// source's root), which the check has proved is the path's real
 			// directory; the selector keeps this exec's cache key to the
 			// seed's own contents.
-			opts = append(opts, llb.AddMount(seedDir, sd.state, llb.SourcePath(sd.path), llb.Readonly), setupLock(v.ID))
+			opts = append(opts, llb.AddMount(seedDir, sd.state, llb.SourcePath(sd.path), llb.Readonly))
 			if sd.check != nil {
-				opts = append(opts, llb.AddMount(initCheckDir+strconv.Itoa(i), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))
+				opts = append(opts, llb.AddMount(fmt.Sprintf("%s%d_%d", initCheckDir, i, k), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))
 			}
+		}
+		if len(seeds) > 0 {
+			opts = append(opts, setupLock(v.ID))
 			locked++
 		}
-		script = append(script, setupCall(v, dir, seedDir, vi.owner))
+		script = append(script, setupCall(v, dir, vi.owner, seedArgs))
+		// Record this volume as the one set up last under each restore key.
+		for j, rid := range v.Restore {
+			rdir := fmt.Sprintf("%s%d_%d", initRestoreDir, i, j)
+			opts = append(opts, llb.AddMount(rdir, llb.Scratch(), llb.AsPersistentCacheDir(RestorePointID(rid), llb.CacheMountShared)))
+			ids = append(ids, rdir+"="+RestorePointID(rid))
+			script = append(script, fmt.Sprintf(`printf '%%s\n' %s > %s/latest.$$ && mv -f %s/latest.$$ %s/latest`, shellQuote(v.ID), rdir, rdir, rdir))
+		}
 	}
 
 	prs := make([]*pb.Range, len(ranges))
@@ -192,41 +215,115 @@ func setupLock(id string) llb.RunOption {
 }
 
 // setupCall is the line of setupFunctions' shell that sets volume v up at
-// dir: seeded from seedDir (none when empty), owned by owner, with the
-// volume's mode.
-func setupCall(v *Volume, dir, seedDir, owner string) string {
+// dir, owned by owner, with the volume's mode, and, while it is fresh,
+// seeded from the first of seeds ("DIR:WHAT") that holds anything.
+func setupCall(v *Volume, dir, owner string, seeds []string) string {
 	mode := "''"
 	if v.Cache.Mode != nil {
 		mode = fmt.Sprintf("%04o", *v.Cache.Mode)
 	}
-	return fmt.Sprintf("stowage_setup %s %s %s %s %s", shellQuote(v.Name), shellQuote(dir), shellQuote(seedDir), shellQuote(owner), mode)
+	line := fmt.Sprintf("stowage_setup %s %s %s %s", shellQuote(v.Name), shellQuote(dir), shellQuote(owner), mode)
+	for _, sd := range seeds {
+		line += " " + shellQuote(sd)
+	}
+	return line
 }
 
-// seed is what a fresh volume is filled from, and the check op that proves
-// its path a real directory inside it (nil when there is nothing to check).
+// seed is one thing a fresh volume may be filled from: directory path of
+// state, or an earlier cache volume by ID; check is the op that proves a
+// declared source's path a real directory inside it (nil when there is
+// nothing to check); label says which, in the build's log.
 type seed struct {
-	state llb.State
-	path  string
-	check *llb.State
+	state  llb.State
+	path   string
+	volume string
+	check  *llb.State
+	label  string
 }
 
-// seedOf returns the seed of vi's volume, or nil: an exported copy of the
-// volume (cache-import) wins over the declared source:, being this volume
-// as it was rather than what a fresh one starts from.
-func (l *lowering) seedOf(ctx context.Context, st *spec.Step, ss *stepState, vi *volumeInit, n *namer) (*seed, error) {
+// seedsOf returns what vi's volume may be filled from, nearest first; a
+// fresh volume takes the first that holds anything. An export of the
+// volume's own key (cache-import) is this volume as it was and stands
+// alone. Otherwise: the volume most recently set up under one of its
+// restore keys on this builder, the export of a restore key in the
+// cache-import repository, then the declared source:.
+func (l *lowering) seedsOf(ctx context.Context, st *spec.Step, ss *stepState, vi *volumeInit, n *namer) ([]*seed, error) {
 	m, v := vi.mount, vi.vol
 	if imp, ok := l.opt.Imported[v.ID]; ok {
-		return &seed{state: imp, path: "/" + v.Name}, nil
+		return []*seed{{state: imp, path: "/" + v.Name, label: "its export (cache-import)"}}, nil
 	}
-	if m.Seed == nil {
-		return nil, nil
+	var out []*seed
+	if len(v.Restore) > 0 {
+		from, err := l.restoreFrom(ctx, st, ss, v, n)
+		if err != nil {
+			return nil, err
+		}
+		if from != "" {
+			out = append(out, &seed{volume: from, label: "volume " + from + " (restore:)"})
+		}
+		if imp, ok := l.opt.ImportedRestore[v.ID]; ok {
+			out = append(out, &seed{state: imp, path: "/" + v.Name, label: "the export of a restore key (restore:, cache-import)"})
+		}
 	}
-	src, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
+	if m.Seed != nil {
+		src, err := l.sourceState(ctx, m.Seed.From, ss, m.Seed.Range)
+		if err != nil {
+			return nil, err
+		}
+		check := l.checkSeed(st, ss.state, src, m, v, stepShell(st), n)
+		out = append(out, &seed{state: src, path: m.Seed.Path, check: &check, label: "source:"})
+	}
+	return out, nil
+}
+
+// RestoreProbeFile is the file of a restore probe's output that holds the
+// ID of the earlier volume to start from, or nothing.
+const RestoreProbeFile = "/restore"
+
+// restoreFrom asks the builder, through opt.ReadProbe, which volume was set
+// up last under v's restore keys, nearest key first, other than v itself;
+// "" when none was or there is no way to ask.
+//
+// The probe op reads the restore points and is keyed by v's ID, not run
+// every build: BuildKit answers it from cache until the key changes, which
+// is exactly when the answer matters (a volume is seeded only while
+// fresh), so a warm build costs nothing and its init op stays cached.
+func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState, v *Volume, n *namer) (string, error) {
+	if l.opt.ReadProbe == nil {
+		return "", nil
+	}
+	if id, ok := l.restored[v.ID]; ok {
+		return id, nil
+	}
+	const out = "/run/stowage/out"
+	script := []string{"set -e"}
+	opts := []llb.RunOption{llb.User("0"), llb.Dir("/")}
+	ids := []string{"volume=" + v.ID}
+	for j, rid := range v.Restore {
+		dir := fmt.Sprintf("%s%d", initRestoreDir, j)
+		opts = append(opts, llb.AddMount(dir, llb.Scratch(), llb.AsPersistentCacheDir(RestorePointID(rid), llb.CacheMountShared), llb.Readonly))
+		ids = append(ids, dir+"="+RestorePointID(rid))
+		script = append(script, fmt.Sprintf(`if [ -s %[1]s/latest ]; then read -r id < %[1]s/latest || :; if [ -n "$id" ] && [ "$id" != %[2]s ]; then printf '%%s' "$id" > %[3]s; exit 0; fi; fi`, dir, shellQuote(v.ID), out+RestoreProbeFile))
+	}
+	script = append(script, ": > "+out+RestoreProbeFile)
+	opts = append(opts,
+		llb.Args(append(append([]string(nil), stepShell(st)...), strings.Join(script, "\n"))),
+		llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")),
+		n.unnumbered("find the volume cache volume "+v.Name+" restores from"),
+		l.location(v.Cache.FieldRange("restore")),
+	)
+	probe := ss.state.Run(opts...).AddMount(out, llb.Scratch())
+	b, err := l.opt.ReadProbe(ctx, probe)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	check := l.checkSeed(st, ss.state, src, m, v, stepShell(st), n)
-	return &seed{state: src, path: m.Seed.Path, check: &check}, nil
+	id := strings.TrimSpace(string(b))
+	if !validID(id) {
+		// An empty or foreign restore point: start as without restore:.
+		id = ""
+	}
+	l.restored[v.ID] = id
+	return id, nil
 }
 
 // seedStaging is the directory inside a volume that a seed is copied into
@@ -237,34 +334,37 @@ const (
 	seedDone    = "complete"
 )
 
-// setupFunctions is the shell the init exec sets each volume up with:
-// stowage_setup NAME DIR SEED OWNER MODE, SEED, OWNER and MODE empty when
-// not wanted.
+// setupFunctions is the shell the init exec sets each volume up with
+// (setupCall writes the calls).
 var setupFunctions = strings.Join([]string{
 	// stowage_has DIR [SKIP]: DIR holds an entry other than SKIP.
 	`stowage_has() { for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if { [ -e "$f" ] || [ -L "$f" ]; } && [ "$f" != "$1/$2" ]; then return 0; fi; done; return 1; }`,
 	// stowage_moved STAGING DIR: move a complete copy's entries into DIR.
 	`stowage_moved() { for f in "$1"/data/* "$1"/data/.[!.]* "$1"/data/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then mv -f "$f" "$2"/; fi; done; rm -rf "$1"; }`,
+	// stowage_setup NAME DIR OWNER MODE [SEED:WHAT…]: seed a fresh DIR from
+	// the first SEED that holds anything, then apply OWNER and MODE.
 	`stowage_setup() {
-  fresh=
-  if [ -n "$3" ]; then
-    s="$2/` + seedStaging + `"
-    if [ -e "$s/` + seedDone + `" ]; then
-      stowage_moved "$s" "$2"; fresh=1
-    elif ! stowage_has "$2" ` + seedStaging + `; then
-      rm -rf "$s"; mkdir -p "$s/data"; cp -a "$3/." "$s/data/"; : > "$s/` + seedDone + `"
-      stowage_moved "$s" "$2"; fresh=1
-    fi
-  elif ! stowage_has "$2"; then fresh=1
+  n=$1 d=$2 o=$3 m=$4; shift 4
+  s="$d/` + seedStaging + `" fresh=
+  if [ -e "$s/` + seedDone + `" ]; then
+    stowage_moved "$s" "$d"; fresh=1
+  elif ! stowage_has "$d" ` + seedStaging + `; then
+    rm -rf "$s"; fresh=1
+    for c in "$@"; do
+      if stowage_has "${c%%:*}"; then
+        mkdir -p "$s/data"; cp -a "${c%%:*}/." "$s/data/"; rm -rf "$s/data/` + seedStaging + `"; : > "$s/` + seedDone + `"
+        stowage_moved "$s" "$d"; echo "stowage: cache volume $n starts from ${c#*:}"; break
+      fi
+    done
   fi
-  if [ -n "$4" ]; then
-    was=$(stat -c %u:%g "$2"); chown "$4" "$2"; now=$(stat -c %u:%g "$2")
-    if [ "$was" != "$now" ] && [ -z "$fresh" ] && stowage_has "$2"; then
-      echo "stowage: cache volume $1 was owned by $was and its owner is now $now (the step's user changed): giving its contents to $now" >&2
-      chown -R "$4" "$2"
+  if [ -n "$o" ]; then
+    was=$(stat -c %u:%g "$d"); chown "$o" "$d"; now=$(stat -c %u:%g "$d")
+    if [ "$was" != "$now" ] && [ -z "$fresh" ] && stowage_has "$d"; then
+      echo "stowage: cache volume $n was owned by $was and its owner is now $now (the step's user changed): giving its contents to $now" >&2
+      chown -R "$o" "$d"
     fi
   fi
-  if [ -n "$5" ]; then chmod "$5" "$2"; fi
+  if [ -n "$m" ]; then chmod "$m" "$d"; fi
 }`,
 }, "\n")
 
@@ -291,10 +391,13 @@ func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepSta
 	name := n.unnumbered("set up private cache volume " + v.Name)
 	owned := ss.state.File(llb.Rm(dir, llb.WithAllowNotFound(true)).Mkdir(dir, mode, mk...), name, l.location(m.Range))
 	src := llb.Scratch().File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CreateDestPath: true}), name, l.location(m.Range))
-	sd, err := l.seedOf(ctx, st, ss, vi, n)
-	if err != nil || sd == nil {
+	seeds, err := l.seedsOf(ctx, st, ss, vi, n)
+	if err != nil || len(seeds) == 0 {
 		return src, err
 	}
+	// Package spec refuses restore: on private volumes, so the one seed is
+	// an export or the declared source.
+	sd := seeds[0]
 	contents := llb.Copy(sd.state, path.Join("/", sd.path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true})
 	if sd.check != nil {
 		contents = llb.Copy(*sd.check, seedCheckFile, seedCheckFile).Copy(sd.state, path.Join("/", sd.path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true})

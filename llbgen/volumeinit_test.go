@@ -1,9 +1,12 @@
 package llbgen
 
 import (
+	"bytes"
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
 )
 
@@ -95,6 +98,88 @@ func TestVolumeInitDeterministic(t *testing.T) {
 			first = got
 		} else if got != first {
 			t.Fatalf("lowering %d differs from the first", i)
+		}
+	}
+}
+
+// TestRestoreLowering checks restore:: the probe is asked once a volume
+// however many steps mount it, the earlier volume it names is mounted
+// read-only into the init exec with the volume's sharing, the init exec
+// records the volume in each restore point, and an answer that is not a
+// cache ID is ignored rather than mounted.
+func TestRestoreLowering(t *testing.T) {
+	const yaml = `project: p
+caches:
+  npm: {key: [npm, lock-2], restore: [[npm, linux], npm], sharing: locked}
+steps:
+  a: {from: scratch, run: "true", mounts: [{cache: npm, path: /c}]}
+  b: {from: a, run: "true", mounts: [{cache: npm, path: /c}]}
+`
+	earlier := "stowage-" + strings.Repeat("ab", 16)
+	for _, tc := range []struct {
+		answer string
+		want   string
+	}{
+		{earlier + "\n", earlier},
+		{"../../etc", ""},
+		{"", ""},
+	} {
+		s := loadYAML(t, []byte(yaml))
+		opt := testOptions()
+		asked := 0
+		opt.ReadProbe = func(ctx context.Context, probe llb.State) ([]byte, error) {
+			asked++
+			def, err := probe.Marshal(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(bytes.Join(def.Def, nil)), ".restore") {
+				t.Error("the probe does not mount the restore points")
+			}
+			return []byte(tc.answer), nil
+		}
+		res := mustLower(t, s, opt)
+		if asked != 1 {
+			t.Errorf("answer %q: probe asked %d times, want once", tc.answer, asked)
+		}
+		v := res.Volumes[0]
+		if len(v.Restore) != 2 || v.Restore[0] == v.Restore[1] || v.Restore[0] == v.ID {
+			t.Fatalf("restore IDs %q of %s", v.Restore, v.ID)
+		}
+		def := marshal(t, res)
+		g := graphOf(t, def)
+		var seeded, recorded, inits int
+		for d, op := range g.ops {
+			e := op.GetExec()
+			if e == nil {
+				continue
+			}
+			if strings.Contains(def.Metadata[d].Description["llb.customname"], "init cache volumes") {
+				inits++
+			}
+			for _, m := range e.Mounts {
+				switch {
+				case m.MountType != pb.MountType_CACHE:
+				case m.CacheOpt.ID == earlier:
+					seeded++
+					if !m.Readonly || m.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
+						t.Errorf("earlier volume mounted readonly=%v sharing=%v, want read-only and locked", m.Readonly, m.CacheOpt.Sharing)
+					}
+				case m.CacheOpt.ID == RestorePointID(v.Restore[0]) || m.CacheOpt.ID == RestorePointID(v.Restore[1]):
+					if !m.Readonly {
+						recorded++
+					}
+				}
+			}
+		}
+		if inits != 2 {
+			t.Fatalf("%d init execs, want one a step", inits)
+		}
+		if want := map[bool]int{true: inits, false: 0}[tc.want != ""]; seeded != want {
+			t.Errorf("answer %q: earlier volume mounted %d times, want %d", tc.answer, seeded, want)
+		}
+		if recorded != 2*inits {
+			t.Errorf("answer %q: %d restore points recorded, want %d (two keys an init exec)", tc.answer, recorded, 2*inits)
 		}
 	}
 }

@@ -2,7 +2,9 @@ package llbgen
 
 import (
 	"context"
+	"encoding/hex"
 	"fmt"
+	"strings"
 
 	"github.com/stowage-build/stowage/cacheid"
 	"github.com/stowage-build/stowage/spec"
@@ -20,6 +22,11 @@ type Volume struct {
 	Namespace string
 	Sharing   spec.Sharing
 	Cache     *spec.Cache
+	// Restore are the IDs of the volume's restore keys (restore:), nearest
+	// first: each is the ID a volume with that key would have, and names the
+	// restore point RestorePointID that records the volume set up last
+	// under it.
+	Restore []string
 }
 
 // VolumeOptions are the build options that feed cache IDs.
@@ -86,7 +93,40 @@ func volume(ctx context.Context, s *spec.Spec, c *spec.Cache, opt VolumeOptions)
 		return nil, specError(s, c.Range, "caches."+c.Name, err.Error(), "")
 	}
 	v.ID = id
+	for _, key := range c.RestoreTokens {
+		var tokens []string
+		for _, t := range key {
+			val, err := tokenValue(ctx, t, opt.Tokens)
+			if err != nil {
+				return nil, specError(s, t.Range, "caches."+c.Name+".restore", err.Error(), "")
+			}
+			tokens = append(tokens, val)
+		}
+		rid, err := cacheid.ID(cacheid.Input{Tenant: v.Tenant, Scope: string(v.Scope), Namespace: v.Namespace, Tokens: tokens})
+		if err != nil {
+			return nil, specError(s, c.FieldRange("restore"), "caches."+c.Name+".restore", err.Error(), "")
+		}
+		v.Restore = append(v.Restore, rid)
+	}
 	return v, nil
+}
+
+// RestorePointID is the cache volume that records, in its file "latest",
+// the ID of the volume most recently set up under restore key id; it is
+// also the tag under which `stowage cache export --to type=registry`
+// pushes the latest export under that key. The suffix keeps it apart from
+// a volume whose own key is the restore key.
+func RestorePointID(id string) string { return id + ".restore" }
+
+// validID reports whether id has the shape of a cache ID, as a probe's
+// answer must before it is mounted.
+func validID(id string) bool {
+	rest, ok := strings.CutPrefix(id, cacheid.Prefix)
+	if !ok || len(rest) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(rest)
+	return err == nil
 }
 
 func tokenValue(ctx context.Context, t spec.Token, r TokenResolver) (string, error) {

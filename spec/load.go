@@ -269,6 +269,10 @@ func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 				c.Key = d.key(v, path)
 				c.ranges["key"] = rangeOf(d.resolve(v))
 			},
+			"restore": func(v *yaml.Node, path string) {
+				c.Restore = d.restoreKeys(v, path)
+				c.ranges["restore"] = rangeOf(d.resolve(v))
+			},
 			"from": func(v *yaml.Node, path string) {
 				c.From = d.str(v, path, "a cache volume name")
 				c.ranges["from"] = rangeOf(d.resolve(v))
@@ -338,6 +342,40 @@ func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 			"description": func(v *yaml.Node, path string) { c.Description, _ = d.scalar(v, path, "a string") },
 		})
 		out = append(out, c)
+	}
+	return out
+}
+
+// maxRestoreKeys bounds restore:, each key of which costs a lookup.
+const maxRestoreKeys = 8
+
+// restoreKeys decodes restore:: one key, or a list of keys, each as key:
+// is written (a string, or a list of tokens).
+func (d *decoder) restoreKeys(n *yaml.Node, path string) [][]Token {
+	n = d.resolve(n)
+	if n.Kind != yaml.SequenceNode {
+		if k := d.key(n, path); k != nil {
+			return [][]Token{k}
+		}
+		return nil
+	}
+	if len(n.Content) == 0 {
+		d.add(rangeOf(n), path, "list the keys to start from, nearest first, like `restore: [npm]`, or remove restore:", "restore: is an empty list")
+		return nil
+	}
+	if len(n.Content) > maxRestoreKeys {
+		d.add(rangeOf(n), path, "keep the nearest ones", "restore: lists %d keys, more than %d", len(n.Content), maxRestoreKeys)
+		return nil
+	}
+	out := make([][]Token, 0, len(n.Content))
+	for i, item := range n.Content {
+		if it := d.resolve(item); it.Kind == yaml.MappingNode {
+			d.add(rangeOf(it), index(path, i), "write the key as a list, like [npm, {hash: [package-lock.json]}]", "a restore key is a string or a list of tokens, not a single token mapping")
+			continue
+		}
+		if k := d.key(item, index(path, i)); k != nil {
+			out = append(out, k)
+		}
 	}
 	return out
 }

@@ -116,7 +116,14 @@ type Cache struct {
 	// volume larger than MaxSize, are removed; zero means no limit.
 	MaxAge  time.Duration
 	MaxSize int64
-	Range   Range
+	// Restore are the keys, as written, that a fresh volume starts from when
+	// its own key is new (restore:), nearest first: each names the volume
+	// most recently set up under it (README, Restore keys).
+	Restore [][]Token
+	// RestoreTokens are Restore's full keys, built as Tokens is: the parent
+	// chain's tokens, then the restore key, then the generation.
+	RestoreTokens [][]Token
+	Range         Range
 	// ranges locates individual fields, for errors.
 	ranges fieldRanges
 }

@@ -186,7 +186,58 @@ func (d *decoder) inherit(c, parent *Cache) bool {
 		return false
 	}
 	c.Scope, c.Tokens = scope, tokens
+	d.inheritRestore(c, parent)
 	return true
+}
+
+// inheritRestore builds the full keys of c's restore: as inherit builds
+// its key, and refuses restore keys no build could use.
+func (d *decoder) inheritRestore(c, parent *Cache) {
+	if len(c.Restore) == 0 {
+		return
+	}
+	path, r := "caches."+c.Name+".restore", c.FieldRange("restore")
+	switch {
+	case c.Scope == ScopeSession:
+		d.add(r, path, "remove restore:, or use scope: project", "a volume with scope: session is new in every build, so no later build restores from it")
+		return
+	case c.Sharing == SharingPrivate:
+		d.add(r, path, "use sharing: shared or locked, or remove restore:", "a private volume cannot restore: its instances are made by BuildKit from source: alone")
+		return
+	}
+	for i, k := range c.Restore {
+		var tokens []Token
+		if parent != nil {
+			tokens = append(tokens, parent.Tokens...)
+		}
+		tokens = append(tokens, k...)
+		if g := c.Generation; g > 0 {
+			tokens = append(tokens, Token{Value: "generation=" + strconv.Itoa(g), Range: c.Range})
+		}
+		if len(tokens) > maxKeyTokens {
+			d.add(r, index(path, i), "shorten the restore key", "restore key %d has %d tokens with its parents', more than %d", i, len(tokens), maxKeyTokens)
+			continue
+		}
+		if sameTokens(tokens, c.Tokens) {
+			d.add(keyRange(k), index(path, i), "name a less specific key, like the key without its {hash:} token", "restore key %d is the volume's own key", i)
+			continue
+		}
+		c.RestoreTokens = append(c.RestoreTokens, tokens)
+	}
+}
+
+// sameTokens reports whether two keys are written the same.
+func sameTokens(a, b []Token) bool {
+	return slices.EqualFunc(a, b, func(x, y Token) bool {
+		return x.Value == y.Value && x.Digest == y.Digest && slices.Equal(x.Hash, y.Hash) && (x.Hash == nil) == (y.Hash == nil)
+	})
+}
+
+// keyRange spans a key's tokens.
+func keyRange(k []Token) Range {
+	r := k[0].Range
+	r.End = k[len(k)-1].Range.End
+	return r
 }
 
 func (d *decoder) validateStep(v *lookup, st *Step) {

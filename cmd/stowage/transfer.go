@@ -159,7 +159,7 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 			return os.Create(to.path)
 		}}}, merged)
 	case "registry":
-		ids, err := cf.volumeIDs(s)
+		vols, err := cf.volumes(s)
 		if err != nil {
 			return err
 		}
@@ -167,8 +167,14 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 			if slices.Index(cf.names, name) < i {
 				continue
 			}
-			v := ids[name]
-			attrs := map[string]string{"name": llbgen.VolumeImage(to.path, v), "push": "true"}
+			v := vols[name].ID
+			// Also the latest export under each restore key, for a build
+			// whose own key is new (restore:, cache-import).
+			refs := []string{llbgen.VolumeImage(to.path, v)}
+			for _, rid := range vols[name].Restore {
+				refs = append(refs, llbgen.VolumeImage(to.path, llbgen.RestorePointID(rid)))
+			}
+			attrs := map[string]string{"name": strings.Join(refs, ","), "push": "true"}
 			if to.insecure {
 				attrs["registry.insecure"] = "true"
 			}
@@ -183,7 +189,7 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 			}); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "pushed %s as %s\n", name, llbgen.VolumeImage(to.path, v))
+			fmt.Fprintf(out, "pushed %s as %s\n", name, strings.Join(refs, ", "))
 		}
 	}
 	if err != nil {
@@ -244,18 +250,24 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		if from.typ == "registry" {
 			// By key: the image of each volume's ID, which a missing export
 			// should say plainly, before any op runs.
-			ids, err := cf.volumeIDs(s)
+			vols, err := cf.volumes(s)
 			if err != nil {
 				return nil, err
 			}
+			refs := map[string]string{}
 			for _, name := range cf.names {
-				id := ids[name]
-				if _, _, _, err := gc.ResolveImageConfig(ctx, llbgen.VolumeImage(from.path, id), sourceresolver.Opt{LogName: "[internal] look up cache volume " + name}); err != nil {
-					return nil, fmt.Errorf("volume %s: no export of its key (ID %s) in %s: export it first with `stowage cache export %s --to %s` (%v)", name, id, from.path, name, cf.from, err)
+				v := vols[name]
+				ref, err := exportOf(ctx, gc, from.path, v)
+				if err != nil {
+					return nil, fmt.Errorf("volume %s: no export of its key (ID %s) in %s: export it first with `stowage cache export %s --to %s` (%v)", name, v.ID, from.path, name, cf.from, err)
 				}
+				if ref != llbgen.VolumeImage(from.path, v.ID) {
+					fmt.Fprintf(out, "volume %s: no export of its own key; importing %s, the latest under its restore keys\n", name, ref)
+				}
+				refs[v.ID] = ref
 			}
 			source = func(v *llbgen.Volume) llb.State {
-				return llb.Image(llbgen.VolumeImage(from.path, v.ID), llb.WithCustomName("[internal] pull cache volume "+v.Name))
+				return llb.Image(refs[v.ID], llb.WithCustomName("[internal] pull cache volume "+v.Name))
 			}
 		}
 		sts, err := llbgen.Import(ctx, s, cf.lowerOptions(gc), cf.names, source, cf.force)
@@ -280,9 +292,26 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	return nil
 }
 
-// volumeIDs are the cache IDs, by volume name, of the volumes names lists,
-// for this command's options: computed once, with their {hash:} tokens.
-func (cf *cacheFlags) volumeIDs(s *spec.Spec) (map[string]string, error) {
+// exportOf finds the export of v in repo: its own key's, else the latest
+// under its nearest restore key; the error is the own key's lookup.
+func exportOf(ctx context.Context, gc gateway.Client, repo string, v *llbgen.Volume) (string, error) {
+	ref := llbgen.VolumeImage(repo, v.ID)
+	_, _, _, err := gc.ResolveImageConfig(ctx, ref, sourceresolver.Opt{LogName: "[internal] look up cache volume " + v.Name})
+	if err == nil {
+		return ref, nil
+	}
+	for _, rid := range v.Restore {
+		r := llbgen.VolumeImage(repo, llbgen.RestorePointID(rid))
+		if _, _, _, rerr := gc.ResolveImageConfig(ctx, r, sourceresolver.Opt{LogName: "[internal] look up cache volume " + v.Name + " (restore:)"}); rerr == nil {
+			return r, nil
+		}
+	}
+	return "", err
+}
+
+// volumes are the volumes names lists, by name, with their IDs for this
+// command's options: computed once, with their {hash:} tokens.
+func (cf *cacheFlags) volumes(s *spec.Spec) (map[string]*llbgen.Volume, error) {
 	vols, err := llbgen.Volumes(context.Background(), s, cf.volumeOptions())
 	if err != nil {
 		return nil, err
@@ -291,7 +320,7 @@ func (cf *cacheFlags) volumeIDs(s *spec.Spec) (map[string]string, error) {
 	for _, v := range vols {
 		byName[v.Name] = v
 	}
-	ids := map[string]string{}
+	out := map[string]*llbgen.Volume{}
 	for _, name := range cf.names {
 		switch v := byName[name]; {
 		case v == nil:
@@ -299,8 +328,8 @@ func (cf *cacheFlags) volumeIDs(s *spec.Spec) (map[string]string, error) {
 		case v.ID == "":
 			return nil, fmt.Errorf("volume %q has scope: session: it exists only inside one build, so there is nothing to move", name)
 		default:
-			ids[name] = v.ID
+			out[name] = v
 		}
 	}
-	return ids, nil
+	return out, nil
 }

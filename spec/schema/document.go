@@ -142,6 +142,28 @@ type Cache struct {
 	// Retention, enforced by `stowage cache prune --policy`: remove the
 	// volume when it grows larger than this, like 2g.
 	MaxSize Size `json:"max-size"`
+	// Keys a fresh volume starts from when its own key is new, nearest first,
+	// each written as key: is: the volume most recently set up under that
+	// key on this builder, else its export in the cache-import repository.
+	// Not with scope: session or sharing: private.
+	Restore Restore `json:"restore"`
+}
+
+// restore: one key, or a list of keys.
+type Restore struct {
+	oneOf
+	// One key of one token: restore: npm is restore: [npm].
+	Token Literal
+	// The keys, nearest first, each a string or a list of tokens.
+	Keys RestoreKeys
+}
+
+// The keys of restore:, nearest first.
+type RestoreKeys []Key
+
+func (RestoreKeys) refine(s *Schema) {
+	s.MinItems = ptr(1)
+	s.MaxItems = ptr(maxRestoreKeys)
 }
 
 // A retention age: a Go duration, optionally starting with days (30d, 1d12h).

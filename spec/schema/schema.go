@@ -35,6 +35,10 @@ const Draft = "http://json-schema.org/draft-07/schema#"
 // spec checks it (TestLimits keeps the two equal).
 const maxKeyTokens = 32
 
+// maxRestoreKeys is the most keys restore: may list, as package spec
+// checks.
+const maxRestoreKeys = 8
+
 // platformArgs are BuildKit's automatic args, which a spec cannot declare.
 var platformArgs = slices.Sorted(maps.Keys(spec.PlatformArgs(nil, nil)))
 

@@ -256,6 +256,19 @@ func TestLimits(t *testing.T) {
 	if _, err := spec.Load(key(maxKeyTokens+1), spec.Options{}); err == nil {
 		t.Errorf("a key of %d tokens loads: update maxKeyTokens", maxKeyTokens+1)
 	}
+	restore := func(n int) []byte {
+		keys := make([]string, n)
+		for i := range keys {
+			keys[i] = "r" + strconv.Itoa(i)
+		}
+		return fmt.Appendf(nil, "project: p\ncaches: {c: {key: [c, x], restore: [%s]}}\nsteps: {s: {from: scratch}}\n", strings.Join(keys, ", "))
+	}
+	if _, err := spec.Load(restore(maxRestoreKeys), spec.Options{}); err != nil {
+		t.Errorf("restore: of %d keys: %v", maxRestoreKeys, err)
+	}
+	if _, err := spec.Load(restore(maxRestoreKeys+1), spec.Options{}); err == nil {
+		t.Errorf("restore: of %d keys loads: update maxRestoreKeys", maxRestoreKeys+1)
+	}
 }
 
 // instance reads YAML as a YAML 1.2 editor sees it: a JSON value.
@@ -427,6 +440,9 @@ var beyondSchema = map[string]string{
 	"mount-duplicate-path":        "two mounts of a step at one path",
 	"mount-undeclared-cache":      "cache: names a volume that is not declared",
 	"mount-undeclared-cache-none": "cache: names a volume that is not declared",
+	"restore-own-key":             "a restore key is the volume's own key",
+	"restore-private":             "restore: on a private volume",
+	"restore-session":             "restore: on a session volume",
 	"seed-missing-step":           "source: names a step that does not exist",
 	"step-copy-from-itself":       "a step reads from itself",
 	"step-cycle":                  "steps form a cycle",

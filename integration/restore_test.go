@@ -1,0 +1,108 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// restoreSpec keeps a history in two volumes keyed by the hash of a lock
+// file: npm falls back to the volume set up last under [npm] when its key
+// is new, plain does not.
+const restoreSpec = `# syntax=[[.Frontend]]
+project: restore-ID
+args: {N: ""}
+caches:
+  npm: {key: [npm, {hash: [lock]}], restore: [npm]}
+  plain: {key: [plain, {hash: [lock]}]}
+steps:
+  s:
+    from: [[.Busybox]]
+    copy: [{src: lock, dest: /lock}]
+    mounts: [{cache: npm, path: /npm}, {cache: plain, path: /plain}]
+    run: |
+      : ${N}; cat /lock >> /npm/history && cat /lock >> /plain/history
+      mkdir -p /out && cp /npm/history /out/npm && cp /plain/history /out/plain
+  out:
+    from: scratch
+    copy: [{from: s, src: /out, dest: /}]
+`
+
+// TestRestoreKeys: a volume whose key is new starts from the volume set up
+// last under its restore key on the same builder, the nearest one each
+// time (v1, then v2 from v1, then v3 from v2), and says so in the log; a
+// volume without restore: starts empty; the old key's volume is left as
+// it was.
+func TestRestoreKeys(t *testing.T) {
+	s := needStack(t)
+	viaBoth(t, s, func(t *testing.T, b via) {
+		p := ownershipProject(t, s, restoreSpec, map[string]string{"lock": "v1\n"})
+		ctx := context.Background()
+		want := "v1\n"
+		for i, lock := range []string{"v1", "v2", "v3"} {
+			writeFiles(t, p.dir, map[string]string{"lock": lock + "\n"})
+			res := b.mustBuild(ctx, t, p, buildOpts{})
+			if i > 0 {
+				want += lock + "\n"
+			}
+			if got := res.file(t, "npm"); got != want {
+				t.Errorf("lock %s: npm's history is %q, want %q (restored from the previous key)\n%s", lock, got, want, res.logs)
+			}
+			if got := res.file(t, "plain"); got != lock+"\n" {
+				t.Errorf("lock %s: plain's history is %q, want a fresh volume", lock, got)
+			}
+			if i > 0 && !strings.Contains(res.logs, "cache volume npm starts from volume stowage-") {
+				t.Errorf("lock %s: the log does not say where npm started from\n%s", lock, res.logs)
+			}
+		}
+		// Back to v1 (the step run again, not answered from cache): its
+		// own volume, untouched by the later keys.
+		writeFiles(t, p.dir, map[string]string{"lock": "v1\n"})
+		if got := b.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"build-arg:N": "again"}}).file(t, "npm"); got != "v1\nv1\n" {
+			t.Errorf("back on v1, npm's history is %q, want v1's own volume with one more line", got)
+		}
+	})
+}
+
+// TestRestoreKeysThroughCacheImport: on a fresh builder, a volume whose key
+// has no export starts from the latest export under its restore key,
+// which `stowage cache export --to type=registry` pushed with it.
+func TestRestoreKeysThroughCacheImport(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, restoreSpec, map[string]string{"lock": "v1\n"})
+	ctx := context.Background()
+	d := startDaemon(t, s, faultRoot(t))
+	first := *s
+	first.addr = d.addr
+	first.mustBuild(ctx, t, p, buildOpts{})
+	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/restore-" + nonce()
+	out, err := cacheCLI(t, &first, p.dir, "export", "npm", "--to", "type=registry,ref="+repo+",registry.insecure=true")
+	if err != nil || !strings.Contains(out, ".restore") {
+		t.Fatalf("export --to registry: %v (want a restore tag pushed too)\n%s", err, out)
+	}
+	d.stop(syscall.SIGTERM)
+
+	// The stack's builder has never had this project's volumes.
+	writeFiles(t, p.dir, map[string]string{"lock": "v2\n"})
+	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo}})
+	if got := res.file(t, "npm"); got != "v1\nv2\n" {
+		t.Errorf("npm's history is %q, want v1's export and v2\n%s", got, res.logs)
+	}
+	if got := res.file(t, "plain"); got != "v2\n" {
+		t.Errorf("plain's history is %q, want a fresh volume", got)
+	}
+
+	// stowage cache import falls back the same way.
+	d2 := startDaemon(t, s, faultRoot(t))
+	third := *s
+	third.addr = d2.addr
+	writeFiles(t, p.dir, map[string]string{"lock": "v3\n"})
+	if out, err := cacheCLI(t, &third, p.dir, "import", "npm", "--from", "type=registry,ref="+repo); err != nil || !strings.Contains(out, "restore keys") {
+		t.Fatalf("import --from registry of a new key: %v (want the restore export, said so)\n%s", err, out)
+	}
+	if got := third.mustBuild(ctx, t, p, buildOpts{}).file(t, "npm"); got != "v1\nv3\n" {
+		t.Errorf("after import, npm's history is %q, want v1's export and v3", got)
+	}
+}
