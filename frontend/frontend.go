@@ -180,7 +180,12 @@ func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llb
 	if err != nil {
 		return llbgen.Options{}, err
 	}
+	readonly, err := llbgen.ParseCacheMode(b.bc.BuildOpts().Opts)
+	if err != nil {
+		return llbgen.Options{}, err
+	}
 	opt := llbgen.Options{
+		ReadOnly:         readonly,
 		VolumeOptions:    b.volumeOptions(platform),
 		Target:           b.bc.Target,
 		TargetPlatform:   platform,

@@ -339,7 +339,7 @@ func (s *stack) buildxBuild(t *testing.T, p *project, opts buildOpts) (*result, 
 	res := &result{out: t.TempDir()}
 	args := []string{"buildx", "build", "--builder", s.builder, "--progress=plain", "-f", "stowage.yaml",
 		"--build-arg", "BUILDKIT_SYNTAX=" + s.frontend, "--output", "type=local,dest=" + res.out}
-	byOpt := map[string]string{"cache-tenant": "STOWAGE_CACHE_TENANT", "cache-namespace": "STOWAGE_CACHE_NAMESPACE", "cache-reset": "STOWAGE_CACHE_RESET"}
+	byOpt := map[string]string{"cache-tenant": "STOWAGE_CACHE_TENANT", "cache-namespace": "STOWAGE_CACHE_NAMESPACE", "cache-reset": "STOWAGE_CACHE_RESET", "cache-mode": "STOWAGE_CACHE_MODE", "cache-import": "STOWAGE_CACHE_IMPORT"}
 	for _, k := range slices.Sorted(maps.Keys(opts.attrs)) {
 		v := opts.attrs[k]
 		switch {

@@ -54,6 +54,11 @@ type Options struct {
 	// set up under one of them on this builder; nil (stowage llb, which
 	// solves nothing) leaves restore: to cache-import.
 	ReadProbe func(ctx context.Context, probe llb.State) ([]byte, error)
+	// ReadOnly (cache-mode=readonly) leaves every volume as it is: each
+	// step mounts a throwaway copy of it, set up as the volume would be, and
+	// what the step writes there is gone when the step ends (throwaway.go).
+	// Session-scoped volumes live for one build anyway and are unchanged.
+	ReadOnly bool
 	// Reset names the volumes this build empties (cache-reset): the steps
 	// that mount them run again. Resets lowers the ops that empty them.
 	Reset []string
@@ -241,8 +246,21 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 	if ss.state, err = l.initVolumes(ctx, st, ss, n); err != nil {
 		return nil, err
 	}
+	copies, err := l.throwaways(ctx, st, ss, n)
+	if err != nil {
+		return nil, err
+	}
 	for _, cmd := range st.Run {
-		ss.state = l.run(st, ss.state, mounts, cmd, n)
+		opts := mounts
+		for _, c := range copies {
+			opts = append(slices.Clip(opts), c.mount())
+		}
+		es := l.run(st, ss.state, opts, cmd, n)
+		// The step's next command sees what this one wrote in the copy.
+		for _, c := range copies {
+			c.next(es)
+		}
+		ss.state = es.Root()
 		addHistory(&ss.image, "RUN "+cmd.Text, false)
 	}
 	l.steps[st.Name] = ss

@@ -70,3 +70,27 @@ func ParseCacheImport(opts map[string]string) (string, error) {
 // VolumeImage is where an exported volume lives in repo: one image per
 // volume, tagged with its cache ID.
 func VolumeImage(repo, id string) string { return repo + ":" + id }
+
+// The frontend option and build arg that keep a build from writing any
+// volume (cache-mode=readonly), for builds of code that is not trusted: a
+// pull request from a fork.
+const (
+	OptCacheMode = "cache-mode"
+	ArgCacheMode = "STOWAGE_CACHE_MODE"
+)
+
+// ParseCacheMode reports whether the cache-mode option or build arg asks
+// for readonly; an --opt wins. readwrite, the default, may be written too.
+func ParseCacheMode(opts map[string]string) (readonly bool, err error) {
+	v, ok := opts[OptCacheMode]
+	if !ok {
+		v = opts[buildArgPrefix+ArgCacheMode]
+	}
+	switch strings.TrimSpace(v) {
+	case "", "readwrite":
+		return false, nil
+	case "readonly":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s %q: write readonly (volumes are read, never written: each step gets a throwaway copy) or readwrite (the default)", OptCacheMode, v)
+}

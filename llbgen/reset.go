@@ -58,6 +58,9 @@ func Resets(ctx context.Context, s *spec.Spec, opt Options) ([]Reset, error) {
 	if len(opt.Reset) == 0 {
 		return nil, nil
 	}
+	if opt.ReadOnly {
+		return nil, fmt.Errorf("%s empties volumes and %s=readonly never writes them: drop one of the two", OptCacheReset, OptCacheMode)
+	}
 	for _, name := range opt.Reset {
 		if s.Cache(name) == nil {
 			return nil, fmt.Errorf("%s %q: %s has no cache volume of that name; its volumes are %s", OptCacheReset, name, s.File, volumeNames(s))

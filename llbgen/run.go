@@ -23,12 +23,12 @@ func stepShell(st *spec.Step) []string {
 }
 
 // run adds one command of a step as an exec op with the step's mounts.
-func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, cmd *spec.Command, n *namer) llb.State {
+func (l *lowering) run(st *spec.Step, state llb.State, mounts []llb.RunOption, cmd *spec.Command, n *namer) llb.ExecState {
 	args := append(append([]string(nil), stepShell(st)...), cmd.Text)
 	opts := append([]llb.RunOption{llb.Args(args), n.name("RUN " + summary(cmd.Text)), l.location(cmd.Range)}, mounts...)
 	opts = append(opts, l.noCache(st, n)...)
 	opts = append(opts, l.resetOptions(st)...)
-	return state.Run(opts...).Root()
+	return state.Run(opts...)
 }
 
 // NoCacheEnv carries the build's session ID into the commands of a step
@@ -73,6 +73,10 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState, n *
 			v := l.volumes[m.Cache]
 			if v.ID == "" {
 				return nil, specError(l.s, m.FieldRange("cache"), path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")
+			}
+			if l.throwaway(v) {
+				// Mounted per command by the step's loop (throwaways).
+				continue
 			}
 			src, sel := llb.Scratch(), ""
 			if vi := l.setupOf(m, ss.image.Config.User); vi != nil && v.Sharing == spec.SharingPrivate {

@@ -99,7 +99,7 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		vi := l.setupOf(m, ss.image.Config.User)
 		// One volume mounted twice is set up once: mounting a locked volume
 		// twice in one exec would wait for itself.
-		if vi == nil || vi.vol.Sharing == spec.SharingPrivate || seen[vi.vol.ID] {
+		if vi == nil || vi.vol.Sharing == spec.SharingPrivate || l.throwaway(vi.vol) || seen[vi.vol.ID] {
 			continue
 		}
 		seen[vi.vol.ID] = true

@@ -137,7 +137,7 @@ type volumeRecord struct {
 	// declare.
 	Name      string   `json:"name,omitempty"`
 	ID        string   `json:"id"`
-	Kind      string   `json:"kind"` // volume, setup-lock, lock-guard, other-stowage, cache-mount
+	Kind      string   `json:"kind"` // volume, setup-lock, restore-point, lock-guard, other-stowage, cache-mount
 	Scope     string   `json:"scope,omitempty"`
 	Namespace string   `json:"namespace,omitempty"`
 	Tokens    []string `json:"tokens,omitempty"`
@@ -224,6 +224,8 @@ func kindOf(id string) string {
 		return "lock-guard"
 	case strings.HasPrefix(id, "stowage-") && strings.HasSuffix(id, ".setup-lock"):
 		return "setup-lock"
+	case strings.HasPrefix(id, "stowage-") && strings.HasSuffix(id, ".restore"):
+		return "restore-point"
 	case strings.HasPrefix(id, "stowage-"):
 		return "other-stowage"
 	}
