@@ -26,11 +26,25 @@ import (
 const cacheUsage = `Usage: stowage cache COMMAND [OPTIONS]
 
 Commands:
-  ls     list the cache volume records on the builder, by the spec's names
-  du     total the space the spec's volumes take on the builder
-  prune  remove the records of volumes named, and nothing else
-  export copy volumes out of the builder: --to type=local,dest=DIR|type=tar,dest=FILE
-  import seed volumes on the builder: --from type=local,src=DIR|type=tar,src=FILE
+  ls     list the cache volume records on the builder, by the spec's names (--all: every cache mount)
+  du     total the space the spec's volumes take on the builder, per volume and project
+  prune  remove the records of the volumes named, and nothing else:
+         NAME…|--all-of-spec|--unused-for DURATION|--max-size SIZE|--policy (the spec's max-age, max-size)
+  export copy volumes out of the builder, by key:
+         NAME… --to type=local,dest=DIR|type=tar,dest=FILE|type=registry,ref=REPO[,registry.insecure=true]
+  import seed fresh volumes on the builder (--force: replace what they hold):
+         NAME… --from type=local,src=DIR|type=tar,src=FILE|type=registry,ref=REPO
+
+A registry export is one image per volume, REPO:<cache ID>, and for a volume
+with restore: keys also REPO:<restore ID>.restore; an import of a key with no
+export falls back on those. Inside a build, without this CLI:
+  --opt cache-import=type=registry,ref=REPO  seed a build's fresh volumes from REPO
+  --opt cache-mode=readonly                  mount throwaway copies, write no volume
+  --opt cache-reset=NAME[,NAME…]             empty these volumes, then build
+(buildx: --build-arg STOWAGE_CACHE_IMPORT=…, STOWAGE_CACHE_MODE=…, STOWAGE_CACHE_RESET=…)
+
+The builder is --addr, else $BUILDKIT_HOST: unix://…, tcp://…,
+docker-container://buildx_buildkit_NAME0, kube-pod://POD, ssh://….
 
 Run 'stowage cache COMMAND -h' for a command's options.
 `

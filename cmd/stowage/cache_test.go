@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+)
 
 // TestRecordCacheID reads cache IDs from descriptions as BuildKit writes
 // them (solver/llbsolver/mounts getRefCacheDir): "cached mount DEST from
@@ -16,6 +20,20 @@ func TestRecordCacheID(t *testing.T) {
 	} {
 		if got := recordCacheID(desc); got != want {
 			t.Errorf("recordCacheID(%q) = %q, want %q", desc, got, want)
+		}
+	}
+}
+
+// TestCacheHelpListsItAll: `stowage cache --help` names every command, every
+// transfer type and the in-build options.
+func TestCacheHelpListsItAll(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"cache", "--help"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"ls ", "du ", "prune ", "export ", "import ", "--policy", "--max-size", "--unused-for", "--all-of-spec", "type=local", "type=tar", "type=registry", "--force", "restore:", "cache-import", "cache-mode=readonly", "cache-reset", "docker-container://"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("stowage cache --help does not mention %q", want)
 		}
 	}
 }

@@ -34,7 +34,7 @@ Commands:
   lint   check a spec and its cache volume hazards; exit 1 on any finding
   ids    print the cache volume IDs of a spec
   llb    write the LLB of a spec to stdout (pipe it to buildctl build)
-  cache  see and remove a spec's cache volumes on buildkitd: stowage cache ls|du|prune
+  cache  see, remove and move a spec's cache volumes on buildkitd: stowage cache ls|du|prune|export|import
 
 Run 'stowage COMMAND -h' for a command's options.
 `
