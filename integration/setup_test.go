@@ -324,3 +324,44 @@ steps:
 		t.Errorf("after cache-reset=p the instance holds %q, want only c, owned by 1000", got)
 	}
 }
+
+// TestSeedWithManyTopLevelEntries: a seed whose root holds more entries
+// than one mv takes (600 files, dotfiles, names with spaces and a leading
+// dash, a directory, a dangling symlink) arrives whole, in the batches the
+// setup moves it in.
+func TestSeedWithManyTopLevelEntries(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: manyseed-ID
+caches:
+  c: {key: c}
+steps:
+  seed:
+    from: [[.Busybox]]
+    run: >-
+      mkdir -p /s && cd /s && for i in $(seq 600); do echo $i > f$i; done &&
+      echo h > .hidden && echo hh > ..double && echo sp > "with space" && echo d > ./-dash &&
+      mkdir dir && echo in > dir/x && ln -s /nowhere dangling
+  use:
+    from: [[.Busybox]]
+    mounts: [{cache: c, path: /c, source: {step: seed, path: /s}}]
+    run: >-
+      mkdir -p /out && ls -A /c | wc -l > /out/count && cat /c/f1 /c/f600 /c/.hidden /c/..double "/c/with space" /c/-dash /c/dir/x > /out/some &&
+      readlink /c/dangling > /out/link && ls -A /c | grep -c stowage > /out/staging || true
+  out:
+    from: scratch
+    copy: [{from: use, src: /out, dest: /}]
+`, nil)
+	res := s.mustBuild(context.Background(), t, p, buildOpts{})
+	if got := strings.TrimSpace(res.file(t, "count")); got != "606" {
+		t.Errorf("the volume holds %s entries, want the seed's 606\n%s", got, res.logs)
+	}
+	if got := res.file(t, "some"); got != "1\n600\nh\nhh\nsp\nd\nin\n" {
+		t.Errorf("seeded files read %q", got)
+	}
+	if got := res.file(t, "link"); got != "/nowhere\n" {
+		t.Errorf("the dangling symlink reads %q, want /nowhere", got)
+	}
+	if got := strings.TrimSpace(res.file(t, "staging")); got != "0" {
+		t.Errorf("%s staging entries left in the volume", got)
+	}
+}

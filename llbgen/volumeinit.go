@@ -339,8 +339,17 @@ const (
 var setupFunctions = strings.Join([]string{
 	// stowage_has DIR [SKIP]: DIR holds an entry other than SKIP.
 	`stowage_has() { for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if { [ -e "$f" ] || [ -L "$f" ]; } && [ "$f" != "$1/$2" ]; then return 0; fi; done; return 1; }`,
-	// stowage_moved STAGING DIR: move a complete copy's entries into DIR.
-	`stowage_moved() { for f in "$1"/data/* "$1"/data/.[!.]* "$1"/data/..?*; do if [ -e "$f" ] || [ -L "$f" ]; then mv -f "$f" "$2"/; fi; done; rm -rf "$1"; }`,
+	// stowage_moved STAGING DIR: move a complete copy's entries into DIR,
+	// 256 to an mv: one process per entry made a seed of 65,536 top-level
+	// files cost a minute.
+	`stowage_moved() {
+  ms=$1 md=$2; set --
+  for f in "$ms"/data/* "$ms"/data/.[!.]* "$ms"/data/..?*; do
+    if [ -e "$f" ] || [ -L "$f" ]; then set -- "$@" "$f"; if [ $# -ge 256 ]; then mv -f "$@" "$md"/; set --; fi; fi
+  done
+  if [ $# -gt 0 ]; then mv -f "$@" "$md"/; fi
+  rm -rf "$ms"
+}`,
 	// stowage_setup NAME DIR OWNER MODE [SEED:WHAT…]: seed a fresh DIR from
 	// the first SEED that holds anything, then apply OWNER and MODE.
 	`stowage_setup() {
