@@ -114,7 +114,7 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
-	opt, err := b.options(ctx, platform)
+	opt, err := b.options(ctx, s, platform)
 	if err != nil {
 		return nil, err
 	}
@@ -174,9 +174,12 @@ func sourceDateEpoch(args map[string]string) (*time.Time, error) {
 	return &t, nil
 }
 
-// options are llbgen's options for one target platform.
-func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llbgen.Options, error) {
-	mainContext, err := b.bc.MainContext(ctx)
+// options are llbgen's options for one target platform: s loaded for it.
+func (b *builder) options(ctx context.Context, s *spec.Spec, platform *ocispecs.Platform) (llbgen.Options, error) {
+	// Each context sends only what the target's steps read, as
+	// dockerfile2llb filters its contexts; .dockerignore still applies.
+	paths := llbgen.ContextPaths(s, b.bc.Target)
+	mainContext, err := b.bc.MainContext(ctx, followPaths(paths[""])...)
 	if err != nil {
 		return llbgen.Options{}, err
 	}
@@ -191,7 +194,7 @@ func (b *builder) options(ctx context.Context, platform *ocispecs.Platform) (llb
 		TargetPlatform:   platform,
 		MultiPlatform:    b.bc.MultiPlatformRequested,
 		MainContext:      mainContext,
-		NamedContext:     b.namedContext,
+		NamedContext:     b.namedContext(paths),
 		MetaResolver:     b.c,
 		ImageResolveMode: b.bc.ImageResolveMode,
 		SourceMap:        b.src.SourceMap,
@@ -224,7 +227,7 @@ func (b *builder) reset(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		opt, err := b.options(ctx, p)
+		opt, err := b.options(ctx, s, p)
 		if err != nil {
 			return err
 		}
@@ -329,13 +332,28 @@ func (b *builder) volumeOptions(platform *ocispecs.Platform) llbgen.VolumeOption
 }
 
 // namedContext answers llbgen's lookups from --build-context; a nil state
-// means none was given under that name.
-func (b *builder) namedContext(ctx context.Context, name string, p ocispecs.Platform) (*llb.State, *dockerspec.DockerOCIImage, error) {
-	nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{Platform: &p, ResolveMode: b.bc.ImageResolveMode.String()})
-	if err != nil || nc == nil {
-		return nil, nil, err
+// means none was given under that name. A local directory sends only the
+// paths the target reads there (llbgen.ContextPaths).
+func (b *builder) namedContext(paths map[string][]string) llbgen.NamedContextFunc {
+	return func(ctx context.Context, name string, p ocispecs.Platform) (*llb.State, *dockerspec.DockerOCIImage, error) {
+		nc, err := b.bc.NamedContext(name, dockerui.ContextOpt{
+			Platform:       &p,
+			ResolveMode:    b.bc.ImageResolveMode.String(),
+			AsyncLocalOpts: func() []llb.LocalOption { return followPaths(paths[name]) },
+		})
+		if err != nil || nc == nil {
+			return nil, nil, err
+		}
+		return nc.Load(ctx)
 	}
-	return nc.Load(ctx)
+}
+
+// followPaths filters a local context to paths; none means all of it.
+func followPaths(paths []string) []llb.LocalOption {
+	if len(paths) == 0 {
+		return nil
+	}
+	return []llb.LocalOption{llb.FollowPaths(paths)}
 }
 
 // targets answers --call=targets: every step, the default marked.

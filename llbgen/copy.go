@@ -244,10 +244,10 @@ func (l *lowering) context(ctx context.Context, name string, p ocispecs.Platform
 		if l.opt.MainContext != nil {
 			return *l.opt.MainContext, nil, nil
 		}
-		return llb.Local("context", llb.SharedKeyHint("context"), llb.WithCustomName("[internal] load build context")), nil, nil
+		return llb.Local("context", l.localOptions("context", "[internal] load build context")...), nil, nil
 	}
 	if l.opt.NamedContext == nil {
-		return llb.Local(name, llb.SharedKeyHint(name), llb.WithCustomName("[internal] load context "+name)), nil, nil
+		return llb.Local(name, l.localOptions(name, "[internal] load context "+name)...), nil, nil
 	}
 	st, img, err := l.opt.NamedContext(ctx, name, p)
 	if err != nil {
@@ -257,6 +257,24 @@ func (l *lowering) context(ctx context.Context, name string, p ocispecs.Platform
 		return llb.State{}, nil, specError(l.s, r, "", "no build context named "+name, "pass it with --build-context "+name+"=DIR (buildx) or --local "+name+"=DIR (buildctl)")
 	}
 	return *st, img, nil
+}
+
+// localOptions are those of a local source Stowage makes itself (stowage
+// llb, no frontend): it sends only what the target reads there, as the
+// frontend's contexts do (ContextPaths).
+func (l *lowering) localOptions(name, customName string) []llb.LocalOption {
+	opts := []llb.LocalOption{llb.SharedKeyHint(name), llb.WithCustomName(customName)}
+	key := name
+	if name == "context" {
+		key = ""
+	}
+	if l.paths == nil {
+		l.paths = ContextPaths(l.s, l.opt.Target)
+	}
+	if paths := l.paths[key]; len(paths) > 0 {
+		opts = append(opts, llb.FollowPaths(paths))
+	}
+	return opts
 }
 
 func derefState(st *llb.State) llb.State {

@@ -187,6 +187,9 @@ type lowering struct {
 	sites map[string]*site
 	// nonce stands in for a session ID when there is none.
 	nonce string
+	// paths are what the target reads of each context (ContextPaths),
+	// computed on first use.
+	paths map[string][]string
 	// restored holds, by volume ID, the earlier volume a probe found for
 	// its restore keys ("" for none), so it is asked once.
 	restored map[string]string
