@@ -2,10 +2,14 @@ package integration
 
 import (
 	"context"
+	"flag"
+	"fmt"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // restoreSpec keeps a history in two volumes keyed by the hash of a lock
@@ -104,5 +108,55 @@ func TestRestoreKeysThroughCacheImport(t *testing.T) {
 	}
 	if got := third.mustBuild(ctx, t, p, buildOpts{}).file(t, "npm"); got != "v1\nv3\n" {
 		t.Errorf("after import, npm's history is %q, want v1's export and v3", got)
+	}
+}
+
+var restoreRaceRounds = flag.Int("restorerace.rounds", 2, "rounds of TestConcurrentRestore")
+
+// TestConcurrentRestore: builds that first mount a new key at the same time
+// each start from the earlier volume, whole (its 500 files), never from a
+// half-made copy and never empty; every round moves to a new key, restored
+// from the round before's.
+func TestConcurrentRestore(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: restorerace-ID
+args: {ROUND: "0", N: ""}
+caches:
+  c: {key: [c, "${ROUND}"], restore: [c]}
+steps:
+  use:
+    from: [[.Busybox]]
+    env: {N: "${N}"}
+    mounts: [{cache: c, path: /c}]
+    run: >-
+      mkdir -p /out /c/d && ls /c/d | wc -l > /out/count &&
+      if [ ! -e /c/d/f500 ]; then for i in $(seq 500); do echo $i > /c/d/f$i; done; fi
+  out:
+    from: scratch
+    copy: [{from: use, src: /out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	// Round 0 fills the first key.
+	if got := strings.TrimSpace(s.mustBuild(ctx, t, p, buildOpts{}).file(t, "count")); got != "0" {
+		t.Fatalf("the first key's volume held %s files, want a fresh one", got)
+	}
+	for round := 1; round <= *restoreRaceRounds; round++ {
+		var eg errgroup.Group
+		for n := range 3 {
+			eg.Go(func() error {
+				res, err := s.build(ctx, t, p, buildOpts{attrs: map[string]string{
+					"build-arg:ROUND": fmt.Sprint(round), "build-arg:N": fmt.Sprint(n)}})
+				if err != nil {
+					return fmt.Errorf("round %d, build %d: %w\n%s", round, n, err, res.logs)
+				}
+				if got := strings.TrimSpace(res.file(t, "count")); got != "500" {
+					return fmt.Errorf("round %d, build %d started from a volume of %s files, want the earlier key's 500\n%s", round, n, got, res.logs)
+				}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -701,3 +701,30 @@ func TestParseAge(t *testing.T) {
 		}
 	}
 }
+
+// TestRestoreTokens: a restore key is built as the key is: the parents'
+// tokens first, the generation last.
+func TestRestoreTokens(t *testing.T) {
+	s, err := Load([]byte(`project: p
+caches:
+  base: {key: [go, "1.26"]}
+  build: {from: base, key: [build, {hash: [go.sum]}], restore: [build, [other, x]], generation: 2}
+steps:
+  s: {from: scratch}
+`), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got [][]string
+	for _, k := range s.Cache("build").RestoreTokens {
+		var tokens []string
+		for _, tk := range k {
+			tokens = append(tokens, tk.Value)
+		}
+		got = append(got, tokens)
+	}
+	want := [][]string{{"go", "1.26", "build", "generation=2"}, {"go", "1.26", "other", "x", "generation=2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("restore tokens %q, want %q", got, want)
+	}
+}
