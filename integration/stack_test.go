@@ -43,7 +43,7 @@ type stack struct {
 
 // needStack returns the stack or fails the test: a missing buildkitd,
 // registry or runc is a broken test environment, not a reason to pass.
-func needStack(t *testing.T) *stack {
+func needStack(t testing.TB) *stack {
 	t.Helper()
 	if testing.Short() && os.Getenv("CI") != "true" {
 		t.Skip("integration test: skipped in -short mode outside CI")
@@ -96,7 +96,7 @@ func newProject(t *testing.T, s *stack, tmpl string, files map[string]string) *p
 }
 
 // writeFiles writes files (by slash-separated path) under dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
+func writeFiles(t testing.TB, dir string, files map[string]string) {
 	t.Helper()
 	for name, body := range files {
 		path := filepath.Join(dir, filepath.FromSlash(name))
