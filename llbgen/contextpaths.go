@@ -19,6 +19,11 @@ func ContextPaths(s *spec.Spec, target string) map[string][]string {
 	if target == "" {
 		target = s.Default
 	}
+	return contextPaths(s, []string{target})
+}
+
+// contextPaths is ContextPaths for the steps roots build.
+func contextPaths(s *spec.Spec, roots []string) map[string][]string {
 	sets := map[string]map[string]bool{}
 	read := func(src spec.Source, p string) {
 		if src.Kind != spec.SourceContext {
@@ -55,7 +60,9 @@ func ContextPaths(s *spec.Spec, target string) map[string][]string {
 			walk(dep)
 		}
 	}
-	walk(target)
+	for _, r := range roots {
+		walk(r)
+	}
 	out := make(map[string][]string, len(sets))
 	for name, set := range sets {
 		if set["/"] {

@@ -1,8 +1,12 @@
 package llbgen
 
 import (
+	"context"
 	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/moby/buildkit/solver/pb"
 )
 
 func TestContextPaths(t *testing.T) {
@@ -44,5 +48,45 @@ steps:
 				t.Errorf("got %#v, want %#v", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTransferSendsEveryStepsPaths: export and import lower every step, so
+// their local sources carry what every step reads, not only the default
+// target's.
+func TestTransferSendsEveryStepsPaths(t *testing.T) {
+	s := loadYAML(t, []byte(`project: p
+caches: {lint: {key: lint}}
+default: app
+steps:
+  lintbase: {from: "busybox:1.37", copy: [{src: .golangci.yml, dest: /}]}
+  lint: {from: lintbase, mounts: [{cache: lint, path: /c}], run: "true"}
+  app: {from: "busybox:1.37", copy: [{src: go.mod, dest: /}]}
+`))
+	opt := testOptions()
+	opt.MainContext = nil
+	parts, err := Export(context.Background(), s, opt, []string{"lint"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := parts[0].State.Marshal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, dt := range def.Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		if src := op.GetSource(); src != nil && strings.HasPrefix(src.Identifier, "local://") {
+			found = true
+			if fp := src.Attrs[pb.AttrFollowPaths]; fp != "" && !strings.Contains(fp, ".golangci.yml") {
+				t.Errorf("the export's local source follows %s, not .golangci.yml, which step lintbase copies", fp)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the export reads no local source")
 	}
 }

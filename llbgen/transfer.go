@@ -55,6 +55,12 @@ func transfer(ctx context.Context, s *spec.Spec, opt Options, names []string) (*
 		return nil, nil, err
 	}
 	l.sites = map[string]*site{}
+	// Every step is lowered, so every step's context paths are sent.
+	var all []string
+	for _, st := range s.Steps {
+		all = append(all, st.Name)
+	}
+	l.paths = contextPaths(s, all)
 	for _, st := range s.Steps {
 		if _, err := l.step(ctx, st); err != nil {
 			return nil, nil, err
