@@ -160,3 +160,77 @@ steps:
 		}
 	}
 }
+
+// TestRestoreFromAnotherVolumesExport: two volumes share a restore key; on
+// a fresh builder the one never exported starts from the other's export
+// under that key, whatever that volume was called.
+func TestRestoreFromAnotherVolumesExport(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: restoreshare-ID
+caches:
+  a: {key: [a, {hash: [lock]}], restore: [deps]}
+  b: {key: [b, {hash: [lock]}], restore: [deps]}
+steps:
+  s:
+    from: [[.Busybox]]
+    copy: [{src: lock, dest: /lock}]
+    mounts: [{cache: a, path: /a}, {cache: b, path: /b}]
+    run: |
+      echo "a $(cat /lock)" >> /a/history
+      mkdir -p /out && cat /b/history > /out/b 2>/dev/null || : > /out/b
+  out:
+    from: scratch
+    copy: [{from: s, src: /out, dest: /}]
+`, map[string]string{"lock": "v1\n"})
+	ctx := context.Background()
+	d := startDaemon(t, s, faultRoot(t))
+	first := *s
+	first.addr = d.addr
+	first.mustBuild(ctx, t, p, buildOpts{})
+	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/restoreshare-" + nonce()
+	if out, err := cacheCLI(t, &first, p.dir, "export", "a", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	d.stop(syscall.SIGTERM)
+	writeFiles(t, p.dir, map[string]string{"lock": "v2\n"})
+	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo}})
+	if got := res.file(t, "b"); got != "a v1\n" {
+		t.Errorf("b holds %q, want a's exported history (the latest export under restore key deps)\n%s", got, res.logs)
+	}
+}
+
+// TestCacheResetWithRestoreKeys: a reset volume is refilled by the steps
+// that mount it even when a later step's volume has restore: keys, whose
+// probe must not build those steps ahead of the reset.
+func TestCacheResetWithRestoreKeys(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: resetrestore-ID
+caches:
+  a: {key: a}
+  b: {key: [b, "1"], restore: [b]}
+steps:
+  s1:
+    from: [[.Busybox]]
+    mounts: [{cache: a, path: /a}]
+    run: echo fill >> /a/history
+  s2:
+    from: s1
+    mounts: [{cache: b, path: /b}]
+    run: "true"
+  s3:
+    from: s2
+    mounts: [{cache: a, path: /a}]
+    run: mkdir -p /out && cat /a/history > /out/a
+  out:
+    from: scratch
+    copy: [{from: s3, src: /out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	if got := s.mustBuild(ctx, t, p, buildOpts{}).file(t, "a"); got != "fill\n" {
+		t.Fatalf("first build: a holds %q", got)
+	}
+	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-reset": "a"}})
+	if got := res.file(t, "a"); got != "fill\n" {
+		t.Errorf("after cache-reset=a the volume holds %q, want it emptied and refilled once by s1\n%s", got, res.logs)
+	}
+}

@@ -31,18 +31,18 @@ func (l *lowering) from(ctx context.Context, st *spec.Step, n *namer) (*stepStat
 	switch st.From.Kind {
 	case spec.SourceStep:
 		parent := l.steps[st.From.Ref]
-		ss := &stepState{state: parent.state, image: cloneImage(parent.image), base: parent.base, platform: l.platformOf(st)}
+		ss := &stepState{state: parent.state, root: parent.root, image: cloneImage(parent.image), base: parent.base, platform: l.platformOf(st)}
 		return ss, nil
 	case spec.SourceScratch:
 		p := l.platformOf(st)
-		return &stepState{state: llb.Scratch().Platform(p), image: emptyImage(p), platform: p}, nil
+		return &stepState{state: llb.Scratch().Platform(p), root: llb.Scratch().Platform(p), image: emptyImage(p), platform: p}, nil
 	case spec.SourceContext:
 		p := l.platformOf(st)
 		state, img, err := l.context(ctx, st.From.Ref, p, st.FromRange)
 		if err != nil {
 			return nil, err
 		}
-		ss := &stepState{state: state.Platform(p), image: emptyImage(p), platform: p}
+		ss := &stepState{state: state.Platform(p), root: state.Platform(p), image: emptyImage(p), platform: p}
 		if img != nil {
 			ss.image = cloneImage(*img)
 			ss.base = img
@@ -56,7 +56,7 @@ func (l *lowering) from(ctx context.Context, st *spec.Step, n *namer) (*stepStat
 	}
 	if named != nil {
 		n.total-- // no FROM vertex of ours: the context brings its own
-		ss := &stepState{state: named.Platform(p), image: emptyImage(p), platform: p}
+		ss := &stepState{state: named.Platform(p), root: named.Platform(p), image: emptyImage(p), platform: p}
 		if namedImg != nil {
 			ss.image, ss.base = cloneImage(*namedImg), namedImg
 			ss.image.Created = nil
@@ -71,7 +71,7 @@ func (l *lowering) from(ctx context.Context, st *spec.Step, n *namer) (*stepStat
 	state := llb.Image(ri.ref, llb.Platform(p), l.opt.ImageResolveMode, n.name("FROM "+ri.ref), l.location(st.FromRange))
 	img := cloneImage(ri.config)
 	img.Created = nil
-	return &stepState{state: state, image: img, base: &base, platform: p}, nil
+	return &stepState{state: state, root: state, image: img, base: &base, platform: p}, nil
 }
 
 // resolveImage fetches an image's config and pins its digest, so the config

@@ -152,7 +152,7 @@ func newLowering(ctx context.Context, s *spec.Spec, opt Options) (*lowering, err
 		sources: map[*spec.Mount]llb.State{},
 		images:  map[string]*resolvedImage{},
 
-		restored: map[string]string{},
+		restored: map[string]restoredVolume{},
 	}
 	l.target = platforms.DefaultSpec()
 	if opt.TargetPlatform != nil {
@@ -192,12 +192,15 @@ type lowering struct {
 	paths map[string][]string
 	// restored holds, by volume ID, the earlier volume a probe found for
 	// its restore keys ("" for none), so it is asked once.
-	restored map[string]string
+	restored map[string]restoredVolume
 }
 
 // stepState is a lowered step: its filesystem and its image config.
 type stepState struct {
-	state    llb.State
+	state llb.State
+	// root is the filesystem the step's chain of from: started with (an
+	// image, a context, scratch), with none of the steps' own changes.
+	root     llb.State
 	image    dockerspec.DockerOCIImage
 	base     *dockerspec.DockerOCIImage
 	platform ocispecs.Platform

@@ -66,6 +66,11 @@ func Resets(ctx context.Context, s *spec.Spec, opt Options) ([]Reset, error) {
 			return nil, fmt.Errorf("%s %q: %s has no cache volume of that name; its volumes are %s", OptCacheReset, name, s.File, volumeNames(s))
 		}
 	}
+	// No restore probes: solving one would build the steps before the
+	// reset, with the reset's nonce, and the build proper would then take
+	// them from cache instead of refilling the emptied volume. A reset op
+	// needs no seed.
+	opt.ReadProbe = nil
 	l, err := newLowering(ctx, s, opt)
 	if err != nil {
 		return nil, err

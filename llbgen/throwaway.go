@@ -111,15 +111,16 @@ func (l *lowering) copyOfVolume(ctx context.Context, st *spec.Step, ss *stepStat
 	var seedArgs []string
 	for k, sd := range seeds {
 		dir := fmt.Sprintf("%s%d", initSeedDir, k)
-		seedArgs = append(seedArgs, dir+":"+sd.label)
 		if sd.volume != "" {
-			opts = append(opts, llb.AddMount(dir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(v.Sharing)), llb.Readonly))
+			seedArgs = append(seedArgs, "live:"+dir+":"+sd.label)
+			opts = append(opts, llb.AddMount(dir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(sd.sharing)), llb.Readonly))
 			ids = append(ids, dir+"="+sd.volume)
-			if v.Sharing == spec.SharingLocked {
+			if sd.sharing == spec.SharingLocked {
 				locked++
 			}
 			continue
 		}
+		seedArgs = append(seedArgs, dir+":"+sd.label)
 		opts = append(opts, llb.AddMount(dir, sd.state, llb.SourcePath(sd.path), llb.Readonly))
 		if sd.check != nil {
 			opts = append(opts, llb.AddMount(fmt.Sprintf("%s%d", initCheckDir, k), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))

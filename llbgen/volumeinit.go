@@ -140,16 +140,19 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		var seedArgs []string
 		for k, sd := range seeds {
 			seedDir := fmt.Sprintf("%s%d_%d", initSeedDir, i, k)
-			seedArgs = append(seedArgs, seedDir+":"+sd.label)
 			if sd.volume != "" {
-				// An earlier volume, read as it is: restore: copies it.
-				opts = append(opts, llb.AddMount(seedDir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(v.Sharing)), llb.Readonly))
+				// An earlier volume, read as it is while others may use it:
+				// restore: copies it, and a file that goes away meanwhile
+				// is no failure ("live").
+				seedArgs = append(seedArgs, "live:"+seedDir+":"+sd.label)
+				opts = append(opts, llb.AddMount(seedDir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(sd.sharing)), llb.Readonly))
 				ids = append(ids, seedDir+"="+sd.volume)
-				if v.Sharing == spec.SharingLocked {
+				if sd.sharing == spec.SharingLocked {
 					locked++
 				}
 				continue
 			}
+			seedArgs = append(seedArgs, seedDir+":"+sd.label)
 			// The seed path as BuildKit resolves a selector (inside the
 			// source's root), which the check has proved is the path's real
 			// directory; the selector keeps this exec's cache key to the
@@ -169,7 +172,7 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 			rdir := fmt.Sprintf("%s%d_%d", initRestoreDir, i, j)
 			opts = append(opts, llb.AddMount(rdir, llb.Scratch(), llb.AsPersistentCacheDir(RestorePointID(rid), llb.CacheMountShared)))
 			ids = append(ids, rdir+"="+RestorePointID(rid))
-			script = append(script, fmt.Sprintf(`printf '%%s\n' %s > %s/latest.$$ && mv -f %s/latest.$$ %s/latest`, shellQuote(v.ID), rdir, rdir, rdir))
+			script = append(script, fmt.Sprintf(`printf '%%s %%s\n' %s %s > %s/latest.$$ && mv -f %s/latest.$$ %s/latest`, shellQuote(v.ID), shellQuote(string(v.Sharing)), rdir, rdir, rdir))
 		}
 	}
 
@@ -237,8 +240,10 @@ type seed struct {
 	state  llb.State
 	path   string
 	volume string
-	check  *llb.State
-	label  string
+	// sharing is how the earlier volume's own builds mount it.
+	sharing spec.Sharing
+	check   *llb.State
+	label   string
 }
 
 // seedsOf returns what vi's volume may be filled from, nearest first; a
@@ -258,11 +263,15 @@ func (l *lowering) seedsOf(ctx context.Context, st *spec.Step, ss *stepState, vi
 		if err != nil {
 			return nil, err
 		}
-		if from != "" {
-			out = append(out, &seed{volume: from, label: "volume " + from + " (restore:)"})
+		if from.id != "" {
+			out = append(out, &seed{volume: from.id, sharing: from.sharing, label: "volume " + from.id + " (restore:)"})
 		}
 		if imp, ok := l.opt.ImportedRestore[v.ID]; ok {
-			out = append(out, &seed{state: imp, path: "/" + v.Name, label: "the export of a restore key (restore:, cache-import)"})
+			// The export of whichever volume last exported under the key:
+			// its one directory, whatever that volume was called.
+			contents := llb.Scratch().File(llb.Copy(imp, "/*", "/seed/", &llb.CopyInfo{AllowWildcard: true, CopyDirContentsOnly: true, CreateDestPath: true}),
+				n.unnumbered("unpack the restore export for cache volume "+v.Name))
+			out = append(out, &seed{state: contents, path: "/seed", label: "the export of a restore key (restore:, cache-import)"})
 		}
 	}
 	if m.Seed != nil {
@@ -288,22 +297,24 @@ const RestoreProbeFile = "/restore"
 // every build: BuildKit answers it from cache until the key changes, which
 // is exactly when the answer matters (a volume is seeded only while
 // fresh), so a warm build costs nothing and its init op stays cached.
-func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState, v *Volume, n *namer) (string, error) {
+func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState, v *Volume, n *namer) (restoredVolume, error) {
 	if l.opt.ReadProbe == nil {
-		return "", nil
+		return restoredVolume{}, nil
 	}
-	if id, ok := l.restored[v.ID]; ok {
-		return id, nil
+	if r, ok := l.restored[v.ID]; ok {
+		return r, nil
 	}
 	const out = "/run/stowage/out"
 	script := []string{"set -e"}
+	// Each restore point's "latest" holds "ID SHARING" of the volume set up
+	// last under it.
 	opts := []llb.RunOption{llb.User("0"), llb.Dir("/")}
 	ids := []string{"volume=" + v.ID}
 	for j, rid := range v.Restore {
 		dir := fmt.Sprintf("%s%d", initRestoreDir, j)
 		opts = append(opts, llb.AddMount(dir, llb.Scratch(), llb.AsPersistentCacheDir(RestorePointID(rid), llb.CacheMountShared), llb.Readonly))
 		ids = append(ids, dir+"="+RestorePointID(rid))
-		script = append(script, fmt.Sprintf(`if [ -s %[1]s/latest ]; then read -r id < %[1]s/latest || :; if [ -n "$id" ] && [ "$id" != %[2]s ]; then printf '%%s' "$id" > %[3]s; exit 0; fi; fi`, dir, shellQuote(v.ID), out+RestoreProbeFile))
+		script = append(script, fmt.Sprintf(`if [ -s %[1]s/latest ]; then read -r id sharing < %[1]s/latest || :; if [ -n "$id" ] && [ "$id" != %[2]s ]; then printf '%%s %%s' "$id" "$sharing" > %[3]s; exit 0; fi; fi`, dir, shellQuote(v.ID), out+RestoreProbeFile))
 	}
 	script = append(script, ": > "+out+RestoreProbeFile)
 	opts = append(opts,
@@ -312,18 +323,36 @@ func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState
 		n.unnumbered("find the volume cache volume "+v.Name+" restores from"),
 		l.location(v.Cache.FieldRange("restore")),
 	)
-	probe := ss.state.Run(opts...).AddMount(out, llb.Scratch())
+	// On the chain's root (its image), not the step's filesystem: the
+	// answer does not depend on the steps before, so lowering does not wait
+	// for them to build, and a source edit does not ask again.
+	probe := ss.root.Run(opts...).AddMount(out, llb.Scratch())
 	b, err := l.opt.ReadProbe(ctx, probe)
 	if err != nil {
-		return "", err
+		return restoredVolume{}, err
 	}
-	id := strings.TrimSpace(string(b))
-	if !validID(id) {
-		// An empty or foreign restore point: start as without restore:.
-		id = ""
+	var r restoredVolume
+	id, sharing, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
+	if validID(id) {
+		r.id = id
+		// The earlier volume is mounted as its own builds mount it: another
+		// sharing would make BuildKit hand out a new, empty record of it.
+		r.sharing = spec.SharingShared
+		if sharing == string(spec.SharingLocked) {
+			r.sharing = spec.SharingLocked
+		}
 	}
-	l.restored[v.ID] = id
-	return id, nil
+	// Otherwise an empty or foreign restore point: start as without
+	// restore:.
+	l.restored[v.ID] = r
+	return r, nil
+}
+
+// restoredVolume is the earlier volume a fresh one starts from, with the
+// sharing its own builds mount it with; a zero id means none.
+type restoredVolume struct {
+	id      string
+	sharing spec.Sharing
 }
 
 // seedStaging is the directory inside a volume that a seed is copied into
@@ -350,25 +379,39 @@ var setupFunctions = strings.Join([]string{
   if [ $# -gt 0 ]; then mv -f "$@" "$md"/; fi
   rm -rf "$ms"
 }`,
-	// stowage_setup NAME DIR OWNER MODE [SEED:WHAT…]: seed a fresh DIR from
-	// the first SEED that holds anything, then apply OWNER and MODE.
+	// stowage_setup NAME DIR OWNER MODE [[live:]SEED:WHAT…]: seed a fresh DIR
+	// from the first SEED that holds anything, then apply OWNER and MODE. A
+	// live seed is a volume others may be writing (restore:): files that
+	// vanish while it is copied are no failure, and when its owner is not
+	// OWNER the copy is given to OWNER, so the step's user can write what it
+	// finds.
 	`stowage_setup() {
   n=$1 d=$2 o=$3 m=$4; shift 4
-  s="$d/` + seedStaging + `" fresh=
+  s="$d/` + seedStaging + `" fresh= restored=
   if [ -e "$s/` + seedDone + `" ]; then
     stowage_moved "$s" "$d"; fresh=1
   elif ! stowage_has "$d" ` + seedStaging + `; then
     rm -rf "$s"; fresh=1
     for c in "$@"; do
-      if stowage_has "${c%%:*}"; then
-        mkdir -p "$s/data"; cp -a "${c%%:*}/." "$s/data/"; rm -rf "$s/data/` + seedStaging + `"; : > "$s/` + seedDone + `"
+      live=; case $c in live:*) live=1; c=${c#live:};; esac
+      if stowage_has "${c%%:*}" ` + seedStaging + `; then
+        mkdir -p "$s/data"
+        if [ -n "$live" ]; then
+          cp -a "${c%%:*}/." "$s/data/" 2>/dev/null || echo "stowage: cache volume $n: files of ${c#*:} changed while they were copied; it starts from what was copied" >&2
+          restored=${c%%:*}
+        else
+          cp -a "${c%%:*}/." "$s/data/"
+        fi
+        rm -rf "$s/data/` + seedStaging + `"; : > "$s/` + seedDone + `"
         stowage_moved "$s" "$d"; echo "stowage: cache volume $n starts from ${c#*:}"; break
       fi
     done
   fi
   if [ -n "$o" ]; then
     was=$(stat -c %u:%g "$d"); chown "$o" "$d"; now=$(stat -c %u:%g "$d")
-    if [ "$was" != "$now" ] && [ -z "$fresh" ] && stowage_has "$d"; then
+    if [ -n "$restored" ] && [ "$(stat -c %u:%g "$restored")" != "$now" ]; then
+      chown -R "$o" "$d"
+    elif [ "$was" != "$now" ] && [ -z "$fresh" ] && stowage_has "$d"; then
       echo "stowage: cache volume $n was owned by $was and its owner is now $now (the step's user changed): giving its contents to $now" >&2
       chown -R "$o" "$d"
     fi

@@ -117,12 +117,15 @@ steps:
 `
 	earlier := "stowage-" + strings.Repeat("ab", 16)
 	for _, tc := range []struct {
-		answer string
-		want   string
+		answer  string
+		want    string
+		sharing pb.CacheSharingOpt
 	}{
-		{earlier + "\n", earlier},
-		{"../../etc", ""},
-		{"", ""},
+		{earlier + " locked\n", earlier, pb.CacheSharingOpt_LOCKED},
+		// A volume recorded as shared is mounted shared, as its builds do.
+		{earlier + " shared\n", earlier, pb.CacheSharingOpt_SHARED},
+		{"../../etc locked", "", 0},
+		{"", "", 0},
 	} {
 		s := loadYAML(t, []byte(yaml))
 		opt := testOptions()
@@ -162,8 +165,8 @@ steps:
 				case m.MountType != pb.MountType_CACHE:
 				case m.CacheOpt.ID == earlier:
 					seeded++
-					if !m.Readonly || m.CacheOpt.Sharing != pb.CacheSharingOpt_LOCKED {
-						t.Errorf("earlier volume mounted readonly=%v sharing=%v, want read-only and locked", m.Readonly, m.CacheOpt.Sharing)
+					if !m.Readonly || m.CacheOpt.Sharing != tc.sharing {
+						t.Errorf("answer %q: earlier volume mounted readonly=%v sharing=%v, want read-only and %v", tc.answer, m.Readonly, m.CacheOpt.Sharing, tc.sharing)
 					}
 				case m.CacheOpt.ID == RestorePointID(v.Restore[0]) || m.CacheOpt.ID == RestorePointID(v.Restore[1]):
 					if !m.Readonly {
