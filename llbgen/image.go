@@ -35,7 +35,9 @@ func (l *lowering) from(ctx context.Context, st *spec.Step, n *namer) (*stepStat
 		return ss, nil
 	case spec.SourceScratch:
 		p := l.platformOf(st)
-		return &stepState{state: llb.Scratch().Platform(p), root: llb.Scratch().Platform(p), image: emptyImage(p), platform: p}, nil
+		// No root to probe in: a chain from scratch has no shell but what
+		// its steps put there.
+		return &stepState{state: llb.Scratch().Platform(p), image: emptyImage(p), platform: p}, nil
 	case spec.SourceContext:
 		p := l.platformOf(st)
 		state, img, err := l.context(ctx, st.From.Ref, p, st.FromRange)

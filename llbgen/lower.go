@@ -199,7 +199,8 @@ type lowering struct {
 type stepState struct {
 	state llb.State
 	// root is the filesystem the step's chain of from: started with (an
-	// image, a context, scratch), with none of the steps' own changes.
+	// image or a context), with none of the steps' own changes; unset for a
+	// chain from scratch.
 	root     llb.State
 	image    dockerspec.DockerOCIImage
 	base     *dockerspec.DockerOCIImage

@@ -325,8 +325,13 @@ func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState
 	)
 	// On the chain's root (its image), not the step's filesystem: the
 	// answer does not depend on the steps before, so lowering does not wait
-	// for them to build, and a source edit does not ask again.
-	probe := ss.root.Run(opts...).AddMount(out, llb.Scratch())
+	// for them to build, and a source edit does not ask again. A chain
+	// from scratch has only the step's filesystem to run a shell in.
+	root := ss.root
+	if root.Output() == nil {
+		root = ss.state
+	}
+	probe := root.Run(opts...).AddMount(out, llb.Scratch())
 	b, err := l.opt.ReadProbe(ctx, probe)
 	if err != nil {
 		return restoredVolume{}, err

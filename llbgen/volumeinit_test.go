@@ -186,3 +186,36 @@ steps:
 		}
 	}
 }
+
+// TestRestoreProbeFromScratch: a chain from scratch has no image to probe
+// in, so the probe runs on the step's own filesystem (whose shell its
+// copies brought).
+func TestRestoreProbeFromScratch(t *testing.T) {
+	s := loadYAML(t, []byte(`project: p
+caches:
+  c: {key: [c, "2"], restore: [c]}
+steps:
+  s:
+    from: scratch
+    copy: [{from: "busybox:1.37", src: /bin, dest: /bin}]
+    mounts: [{cache: c, path: /c}]
+    run: "true"
+`))
+	opt := testOptions()
+	probed := false
+	opt.ReadProbe = func(ctx context.Context, probe llb.State) ([]byte, error) {
+		probed = true
+		def, err := probe.Marshal(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.Contains(string(bytes.Join(def.Def, nil)), "docker-image://docker.io/library/busybox:1.37") {
+			t.Error("the probe does not run on the step's filesystem, which holds the copied shell")
+		}
+		return nil, nil
+	}
+	mustLower(t, s, opt)
+	if !probed {
+		t.Error("no probe")
+	}
+}
