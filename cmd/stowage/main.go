@@ -223,6 +223,9 @@ type volumeJSON struct {
 	Scope     string   `json:"scope"`
 	Namespace string   `json:"namespace,omitempty"`
 	Sharing   string   `json:"sharing"`
+	// Restore are the IDs of the volume's restore keys, nearest first: the
+	// IDs whose restore points (ID.restore) it starts from when its key is new.
+	Restore   []string `json:"restore,omitempty"`
 	MountedBy []string `json:"mountedBy"`
 	Location  spec.Pos `json:"location"`
 }
@@ -231,7 +234,7 @@ func writeVolumesJSON(s *spec.Spec, vols []*llbgen.Volume, out io.Writer) error 
 	list := make([]volumeJSON, 0, len(vols))
 	for _, v := range vols {
 		j := volumeJSON{Name: v.Name, ID: v.ID, Key: v.Tokens, Tenant: v.Tenant, Scope: string(v.Scope),
-			Namespace: v.Namespace, Sharing: string(v.Sharing), MountedBy: []string{}, Location: v.Cache.Range.Start}
+			Namespace: v.Namespace, Sharing: string(v.Sharing), Restore: v.Restore, MountedBy: []string{}, Location: v.Cache.Range.Start}
 		for _, st := range s.Steps {
 			if slices.ContainsFunc(st.Mounts, func(m *spec.Mount) bool { return m.Cache == v.Name }) {
 				j.MountedBy = append(j.MountedBy, st.Name)
