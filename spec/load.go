@@ -266,7 +266,7 @@ func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
 		}
 		d.fields(p.val, cpath, "a cache volume like {key: go-build, sharing: locked}", map[string]func(*yaml.Node, string){
 			"key": func(v *yaml.Node, path string) {
-				c.Key = d.key(v, path)
+				c.Key = d.key(v, path, keyHint)
 				c.ranges["key"] = rangeOf(d.resolve(v))
 			},
 			"restore": func(v *yaml.Node, path string) {
@@ -354,7 +354,7 @@ const maxRestoreKeys = 8
 func (d *decoder) restoreKeys(n *yaml.Node, path string) [][]Token {
 	n = d.resolve(n)
 	if n.Kind != yaml.SequenceNode {
-		if k := d.key(n, path); k != nil {
+		if k := d.key(n, path, restoreHint); k != nil {
 			return [][]Token{k}
 		}
 		return nil
@@ -373,16 +373,22 @@ func (d *decoder) restoreKeys(n *yaml.Node, path string) [][]Token {
 			d.add(rangeOf(it), index(path, i), "write the key as a list, like [npm, {hash: [package-lock.json]}]", "a restore key is a string or a list of tokens, not a single token mapping")
 			continue
 		}
-		if k := d.key(item, index(path, i)); k != nil {
+		if k := d.key(item, index(path, i), restoreHint); k != nil {
 			out = append(out, k)
 		}
 	}
 	return out
 }
 
+// What to write for a key, and for a restore key.
+const (
+	keyHint     = "write a string like `key: go-build`, or a list like `key: [go-build, \"${GO_VERSION}\"]`"
+	restoreHint = "write restore keys as keys are written, nearest first: `restore: [npm]` or `restore: [[go, linux], go]`"
+)
+
 // key decodes a cache key: a string, or a list of strings, {hash: [GLOB…]}
-// and {digest: REF} tokens.
-func (d *decoder) key(n *yaml.Node, path string) []Token {
+// and {digest: REF} tokens; hint says what to write instead.
+func (d *decoder) key(n *yaml.Node, path, hint string) []Token {
 	n = d.resolve(n)
 	if n.Kind == yaml.ScalarNode && !isNull(n) {
 		return []Token{d.token(n, path)}
@@ -392,7 +398,7 @@ func (d *decoder) key(n *yaml.Node, path string) []Token {
 		if n.Kind == yaml.SequenceNode {
 			found = "an empty list"
 		}
-		d.add(rangeOf(n), path, "write a string like `key: go-build`, or a list like `key: [go-build, \"${GO_VERSION}\"]`", "expected a cache key, found %s", found)
+		d.add(rangeOf(n), path, hint, "expected a cache key, found %s", found)
 		return nil
 	}
 	out := make([]Token, 0, len(n.Content))

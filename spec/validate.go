@@ -222,6 +222,10 @@ func (d *decoder) inheritRestore(c, parent *Cache) {
 			d.add(keyRange(k), index(path, i), "name a less specific key, like the key without its {hash:} token", "restore key %d is the volume's own key", i)
 			continue
 		}
+		if j := slices.IndexFunc(c.RestoreTokens, func(o []Token) bool { return sameTokens(o, tokens) }); j >= 0 {
+			d.add(keyRange(k), index(path, i), "remove it", "restore key %d repeats an earlier restore key", i)
+			continue
+		}
 		c.RestoreTokens = append(c.RestoreTokens, tokens)
 	}
 }

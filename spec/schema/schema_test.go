@@ -440,6 +440,7 @@ var beyondSchema = map[string]string{
 	"mount-duplicate-path":        "two mounts of a step at one path",
 	"mount-undeclared-cache":      "cache: names a volume that is not declared",
 	"mount-undeclared-cache-none": "cache: names a volume that is not declared",
+	"restore-duplicate":           "two restore keys are the same key, written differently",
 	"restore-own-key":             "a restore key is the volume's own key",
 	"restore-private":             "restore: on a private volume",
 	"restore-session":             "restore: on a session volume",
