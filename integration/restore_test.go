@@ -234,3 +234,39 @@ steps:
 		t.Errorf("after cache-reset=a the volume holds %q, want it emptied and refilled once by s1\n%s", got, res.logs)
 	}
 }
+
+// TestPruneAllOfSpecTakesRestorePoints: cache ls --all shows a volume's
+// restore point, and prune --all-of-spec removes it with the volumes.
+func TestPruneAllOfSpecTakesRestorePoints(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: prunerestore-ID
+caches:
+  c: {key: [c, "1"], restore: [c]}
+steps:
+  s:
+    from: [[.Busybox]]
+    mounts: [{cache: c, path: /c}]
+    run: echo x > /c/f
+`, nil)
+	s.mustBuild(context.Background(), t, p, buildOpts{})
+	idsOut, err := run(t, p.dir, needCLI(t), "ids", "--json")
+	if err != nil {
+		t.Fatalf("stowage ids --json: %v\n%s", err, idsOut)
+	}
+	var vols []struct{ Restore []string }
+	mustJSON(t, []byte(idsOut), &vols)
+	if len(vols) != 1 || len(vols[0].Restore) != 1 {
+		t.Fatalf("stowage ids --json: %s", idsOut)
+	}
+	point := vols[0].Restore[0] + ".restore"
+	if e, ok := cacheLs(t, s, p.dir, "--all")[point]; !ok || e.Kind != "restore-point" || len(e.Records) == 0 {
+		t.Fatalf("cache ls --all does not list the restore point %s after a build of a volume with restore: (%+v)", point, e)
+	}
+	out, err := cacheCLI(t, s, p.dir, "prune", "--all-of-spec")
+	if err != nil {
+		t.Fatalf("prune --all-of-spec: %v\n%s", err, out)
+	}
+	if e, ok := cacheLs(t, s, p.dir, "--all")[point]; ok && len(e.Records) > 0 {
+		t.Errorf("after prune --all-of-spec the restore point %s still has %d records\n%s", point, len(e.Records), out)
+	}
+}

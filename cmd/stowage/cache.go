@@ -444,10 +444,7 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		pruned = append(pruned, vr)
 		oversize := cf.policy && c.MaxSize > 0 && vr.Size > c.MaxSize
 		for _, r := range append(vr.Records, lockRecords(byID, vr.ID)...) {
-			unused := time.Since(r.CreatedAt)
-			if r.LastUsedAt != nil {
-				unused = time.Since(*r.LastUsedAt)
-			}
+			unused := unusedSince(r)
 			if cf.unusedFor > 0 && unused < cf.unusedFor {
 				continue
 			}
@@ -455,6 +452,25 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 				continue
 			}
 			ids = append(ids, r.ID)
+		}
+	}
+	if cf.allOfSpec {
+		// And the restore points of the spec's restore keys, which only
+		// its volumes record themselves in.
+		vols, err := llbgen.Volumes(ctx, s, cf.volumeOptions())
+		if err != nil {
+			return err
+		}
+		for _, v := range vols {
+			for _, rid := range v.Restore {
+				if rp := byID[llbgen.RestorePointID(rid)]; rp != nil {
+					for _, r := range rp.Records {
+						if cf.unusedFor == 0 || unusedSince(r) >= cf.unusedFor {
+							ids = append(ids, r.ID)
+						}
+					}
+				}
+			}
 		}
 	}
 	var freed int64
@@ -499,6 +515,14 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	}
 	fmt.Fprintf(tw, "freed %s\n", units.HumanSize(float64(freed)))
 	return tw.Flush()
+}
+
+// unusedSince is how long record r has gone unused.
+func unusedSince(r record) time.Duration {
+	if r.LastUsedAt != nil {
+		return time.Since(*r.LastUsedAt)
+	}
+	return time.Since(r.CreatedAt)
 }
 
 // lockRecords are the records of a volume's setup lock.
