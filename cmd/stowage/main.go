@@ -35,6 +35,7 @@ Commands:
   ids    print the cache volume IDs of a spec
   llb    write the LLB of a spec to stdout (pipe it to buildctl build)
   cache  see, remove and move a spec's cache volumes on buildkitd: stowage cache ls|du|prune|export|import
+  version  print the version, commit and BuildKit version (also --version; --format=json)
 
 Run 'stowage COMMAND -h' for a command's options.
 `
@@ -55,6 +56,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "cache" {
 		return runCache(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "--version" || args[0] == "version" {
+		asJSON := false
+		for _, a := range args[1:] {
+			switch a {
+			case "--format=json", "--json":
+				asJSON = true
+			default:
+				fmt.Fprintf(stderr, "stowage version: unexpected argument %q (it takes --format=json)\n", a)
+				return 2
+			}
+		}
+		if err := printVersion(stdout, asJSON); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
 	}
 	cmds := map[string]func(context.Context, *common, []string, io.Writer) error{
 		"build": buildSpec,

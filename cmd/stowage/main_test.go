@@ -156,3 +156,29 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestVersion: `stowage version` and `--version` name the version and the
+// BuildKit module the binary is built against, as the build info records
+// them; --format=json gives the same fields.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		var out, errOut strings.Builder
+		if code := run(context.Background(), args, &out, &errOut); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errOut.String())
+		}
+		if !strings.HasPrefix(out.String(), "stowage ") || !strings.Contains(out.String(), "BuildKit v0.") {
+			t.Errorf("%v printed %q, want the version and BuildKit's", args, out.String())
+		}
+	}
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"version", "--format=json"}, &out, &errOut); code != 0 {
+		t.Fatalf("version --format=json: exit %d: %s", code, errOut.String())
+	}
+	var v versionInfo
+	if err := json.Unmarshal([]byte(out.String()), &v); err != nil || v.Version == "" || v.BuildKit == "" || v.Go == "" {
+		t.Errorf("version --format=json printed %q (%v)", out.String(), err)
+	}
+	if code := run(context.Background(), []string{"version", "--bogus"}, &out, &errOut); code != 2 {
+		t.Errorf("version --bogus: exit %d, want 2", code)
+	}
+}
