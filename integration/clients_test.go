@@ -258,3 +258,55 @@ steps:
 		}
 	}
 }
+
+// TestCLIFindsTheBuilder: with no --addr and no BUILDKIT_HOST, stowage build,
+// stowage cache and stowage builder status find the stack's buildx builder
+// by --builder and by $BUILDX_BUILDER in buildx's own store, and say which
+// they used.
+func TestCLIFindsTheBuilder(t *testing.T) {
+	s := needStack(t)
+	bin := needCLI(t)
+	p := newProject(t, s, clientSpec, nil)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "BUILDKIT_HOST=") && !strings.HasPrefix(kv, "BUILDX_BUILDER=") {
+			env = append(env, kv)
+		}
+	}
+	cli := func(extraEnv []string, args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = p.dir
+		cmd.Env = append(append([]string(nil), env...), extraEnv...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := cli(nil, "builder", "status", "--builder", s.builder)
+	if err != nil || !strings.Contains(out, s.addr) || !strings.Contains(out, "buildx builder "+s.builder) || !strings.Contains(out, "BuildKit: ") {
+		t.Fatalf("builder status --builder %s: %v\n%s", s.builder, err, out)
+	}
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		why  string
+	}{
+		{nil, []string{"--builder", s.builder}, "from --builder"},
+		{[]string{"BUILDX_BUILDER=" + s.builder}, nil, "from $BUILDX_BUILDER"},
+	} {
+		dest := t.TempDir()
+		args := append([]string{"build", "--progress", "plain", "--build-arg", "WHO=discovery", "-o", "type=local,dest=" + dest}, tc.args...)
+		out, err := cli(tc.env, append(args, ".")...)
+		if err != nil {
+			t.Fatalf("stowage build %v: %v\n%s", tc.args, err, out)
+		}
+		if want := "stowage: building on " + s.addr + " (buildx builder " + s.builder + ", " + tc.why + ")"; !strings.Contains(out, want) {
+			t.Errorf("stowage build %v does not say %q:\n%s", tc.args, want, out)
+		}
+		assertFile(t, filepath.Join(dest, "greeting"), "hello discovery\n", out)
+	}
+	if out, err := cli(nil, "cache", "ls", "--builder", s.builder); err != nil || !strings.Contains(out, "c") {
+		t.Errorf("stowage cache ls --builder: %v\n%s", err, out)
+	}
+	if out, err := cli(nil, "cache", "ls", "--builder", "no-such-builder"); err == nil || !strings.Contains(out, "no such buildx builder") {
+		t.Errorf("stowage cache ls --builder no-such-builder: %v\n%s", err, out)
+	}
+}

@@ -37,20 +37,18 @@ const defaultAddr = "unix:///run/buildkit/buildkitd.sock"
 // buildFlags are build's own flags, named as in docker buildx build (and,
 // for the values' syntax, buildctl), so a command line carries over.
 type buildFlags struct {
-	addr, progress, frontendImage string
-	metadataFile, call            string
-	noCache, push                 bool
-	contexts, secrets, ssh        strs
-	outputs, cacheFrom, cacheTo   strs
-	allow, tags                   strs
+	addr, builder, progress     string
+	frontendImage               string
+	metadataFile, call          string
+	noCache, push               bool
+	contexts, secrets, ssh      strs
+	outputs, cacheFrom, cacheTo strs
+	allow, tags                 strs
 }
 
 func (b *buildFlags) register(fs *flag.FlagSet) {
-	addr := os.Getenv("BUILDKIT_HOST")
-	if addr == "" {
-		addr = defaultAddr
-	}
-	fs.StringVar(&b.addr, "addr", addr, "the buildkitd `ADDRESS` (default: $BUILDKIT_HOST, else "+defaultAddr+")")
+	fs.StringVar(&b.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, else "+defaultAddr+")")
+	fs.StringVar(&b.builder, "builder", "", "build on this buildx builder `NAME` (docker buildx ls)")
 	fs.StringVar(&b.progress, "progress", "auto", "progress output: auto, plain, tty, quiet or rawjson")
 	fs.StringVar(&b.frontendImage, "frontend", "", "run the frontend from this `IMAGE` through BuildKit's gateway, as # syntax= does (default: in this process)")
 	fs.BoolVar(&b.noCache, "no-cache", false, "run every step again; cache volumes keep their contents (see cache-reset)")
@@ -111,6 +109,14 @@ func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) err
 		opt.Exports = nil
 	}
 
+	chosen, err := chooseBuilder(b.addr, b.builder)
+	if err != nil {
+		return err
+	}
+	b.addr = chosen.addr
+	if mode != progressui.QuietMode && chosen.why != "--addr" {
+		fmt.Fprintf(c.stderr, "stowage: building on %s (%s)\n", chosen.addr, chosen.why)
+	}
 	cl, err := client.New(ctx, b.addr)
 	if err != nil {
 		return fmt.Errorf("connecting to buildkitd at %s: %w", b.addr, err)
@@ -119,7 +125,7 @@ func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) err
 	// The client dials lazily; ask first, so a wrong address fails with
 	// what to do rather than deep inside the solve.
 	if _, err := cl.Info(ctx); err != nil {
-		return fmt.Errorf("cannot reach buildkitd at %s: pass --addr or set BUILDKIT_HOST (hack/stack up starts one): %w", b.addr, err)
+		return fmt.Errorf("cannot reach buildkitd at %s (%s): pass --addr, --builder or set BUILDKIT_HOST (`stowage builder status` says what it finds): %w", b.addr, chosen.why, err)
 	}
 
 	ch := make(chan *client.SolveStatus)

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -43,8 +42,10 @@ export falls back on those. Inside a build, without this CLI:
   --opt cache-reset=NAME[,NAME…]             empty these volumes, then build
 (buildx: --build-arg STOWAGE_CACHE_IMPORT=…, STOWAGE_CACHE_MODE=…, STOWAGE_CACHE_RESET=…)
 
-The builder is --addr, else $BUILDKIT_HOST: unix://…, tcp://…,
-docker-container://buildx_buildkit_NAME0, kube-pod://POD, ssh://….
+The builder is --addr, else --builder NAME (a buildx builder), else
+$BUILDKIT_HOST, else the current buildx builder, else buildkitd's default
+socket; addresses: unix://…, tcp://…, docker-container://buildx_buildkit_NAME0,
+kube-pod://POD, ssh://…. stowage builder status says which and why.
 
 Run 'stowage cache COMMAND -h' for a command's options.
 `
@@ -110,6 +111,7 @@ type cacheFlags struct {
 	*common
 	sub       string
 	addr      string
+	builder   string
 	all       bool
 	format    string
 	allOfSpec bool
@@ -123,11 +125,8 @@ type cacheFlags struct {
 
 func (cf *cacheFlags) register() {
 	fs := cf.fs
-	addr := os.Getenv("BUILDKIT_HOST")
-	if addr == "" {
-		addr = defaultAddr
-	}
-	fs.StringVar(&cf.addr, "addr", addr, "the buildkitd `ADDRESS` (default: $BUILDKIT_HOST, else "+defaultAddr+")")
+	fs.StringVar(&cf.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, else "+defaultAddr+")")
+	fs.StringVar(&cf.builder, "builder", "", "use this buildx builder `NAME` (docker buildx ls)")
 	switch cf.sub {
 	case "ls", "du":
 		fs.BoolVar(&cf.all, "all", false, "also list cache mounts that are not this spec's: other specs' Stowage volumes by ID, and other cache mounts")
@@ -246,15 +245,20 @@ func kindOf(id string) string {
 	return "cache-mount"
 }
 
-// connect dials buildkitd and checks it answers.
+// connect dials the chosen buildkitd (chooseBuilder) and checks it answers.
 func (cf *cacheFlags) connect(ctx context.Context) (*client.Client, error) {
+	chosen, err := chooseBuilder(cf.addr, cf.builder)
+	if err != nil {
+		return nil, err
+	}
+	cf.addr = chosen.addr
 	cl, err := client.New(ctx, cf.addr)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to buildkitd at %s: %w", cf.addr, err)
 	}
 	if _, err := cl.Info(ctx); err != nil {
 		cl.Close()
-		return nil, fmt.Errorf("cannot reach buildkitd at %s: pass --addr or set BUILDKIT_HOST: %w", cf.addr, err)
+		return nil, fmt.Errorf("cannot reach buildkitd at %s (%s): pass --addr, --builder or set BUILDKIT_HOST (`stowage builder status` says what it finds): %w", cf.addr, chosen.why, err)
 	}
 	return cl, nil
 }

@@ -35,6 +35,7 @@ Commands:
   ids    print the cache volume IDs of a spec
   llb    write the LLB of a spec to stdout (pipe it to buildctl build)
   cache  see, remove and move a spec's cache volumes on buildkitd: stowage cache ls|du|prune|export|import
+  builder  which buildkitd commands use and why: stowage builder status [--addr A] [--builder NAME]
   version  print the version, commit and BuildKit version (also --version; --format=json)
 
 Run 'stowage COMMAND -h' for a command's options.
@@ -56,6 +57,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if args[0] == "cache" {
 		return runCache(ctx, args[1:], stdout, stderr)
+	}
+	if args[0] == "builder" {
+		return runBuilder(ctx, args[1:], stdout, stderr)
 	}
 	if args[0] == "--version" || args[0] == "version" {
 		asJSON := false

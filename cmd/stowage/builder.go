@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/moby/buildkit/client"
+)
+
+// builderChoice is where a command reaches buildkitd, and why there.
+type builderChoice struct {
+	addr string
+	why  string
+}
+
+// chooseBuilder picks the buildkitd a command talks to, in this order:
+// --addr; --builder NAME (a buildx builder); $BUILDKIT_HOST; the current
+// buildx builder ($BUILDX_BUILDER, else buildx's own "current"); buildkitd's
+// default socket. A flag beats the environment, as in docker and buildx.
+func chooseBuilder(addr, builder string) (builderChoice, error) {
+	if addr != "" {
+		return builderChoice{addr, "--addr"}, nil
+	}
+	if builder != "" {
+		a, err := buildxAddr(builder)
+		if err != nil {
+			return builderChoice{}, fmt.Errorf("--builder %s: %w", builder, err)
+		}
+		return builderChoice{a, "buildx builder " + builder + ", from --builder"}, nil
+	}
+	if h := os.Getenv("BUILDKIT_HOST"); h != "" {
+		return builderChoice{h, "$BUILDKIT_HOST"}, nil
+	}
+	var tried []string
+	if name, why := currentBuildx(); name != "" {
+		a, err := buildxAddr(name)
+		if err == nil {
+			return builderChoice{a, "buildx builder " + name + ", " + why}, nil
+		}
+		tried = append(tried, fmt.Sprintf("the current buildx builder %s (%s): %v", name, why, err))
+	}
+	for _, sock := range defaultSocketPaths() {
+		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return builderChoice{"unix://" + sock, "buildkitd's default socket"}, nil
+		}
+		tried = append(tried, "no socket at "+sock)
+	}
+	return builderChoice{}, fmt.Errorf("no buildkitd to build on (%s): pass --addr ADDRESS, set BUILDKIT_HOST, pass --builder NAME, or make a buildx builder with `docker buildx create --driver docker-container --use`", strings.Join(tried, "; "))
+}
+
+// defaultSocketPaths lists defaultSockets; tests point it elsewhere.
+var defaultSocketPaths = defaultSockets
+
+// defaultSockets are where buildkitd listens by default: as root, and
+// rootless under $XDG_RUNTIME_DIR.
+func defaultSockets() []string {
+	out := []string{"/run/buildkit/buildkitd.sock"}
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" && os.Geteuid() != 0 {
+		out = append([]string{filepath.Join(d, "buildkit", "buildkitd.sock")}, out...)
+	}
+	return out
+}
+
+// buildxDir is buildx's store: $BUILDX_CONFIG, else $DOCKER_CONFIG/buildx,
+// else ~/.docker/buildx.
+func buildxDir() string {
+	if d := os.Getenv("BUILDX_CONFIG"); d != "" {
+		return d
+	}
+	if d := os.Getenv("DOCKER_CONFIG"); d != "" {
+		return filepath.Join(d, "buildx")
+	}
+	home, _ := os.UserHomeDir()
+	return filepath.Join(home, ".docker", "buildx")
+}
+
+// currentBuildx is the buildx builder docker buildx build would use, and
+// why; "" when buildx has none of its own (its default is dockerd's).
+func currentBuildx() (name, why string) {
+	if b := os.Getenv("BUILDX_BUILDER"); b != "" {
+		return b, "from $BUILDX_BUILDER"
+	}
+	dt, err := os.ReadFile(filepath.Join(buildxDir(), "current"))
+	if err != nil {
+		return "", ""
+	}
+	var cur struct{ Name string }
+	if json.Unmarshal(dt, &cur) != nil || cur.Name == "" {
+		return "", ""
+	}
+	return cur.Name, "buildx's current builder"
+}
+
+// buildxAddr reads builder name from buildx's store and returns the address
+// of its first node, through BuildKit's connection helpers where the driver
+// runs buildkitd in a container.
+func buildxAddr(name string) (string, error) {
+	dt, err := os.ReadFile(filepath.Join(buildxDir(), "instances", name))
+	if errors.Is(err, os.ErrNotExist) {
+		if name == "default" {
+			return "", errors.New("it is dockerd's own BuildKit (the docker driver), which this CLI cannot reach: make a builder with `docker buildx create --driver docker-container --use`")
+		}
+		return "", fmt.Errorf("no such buildx builder in %s (docker buildx ls lists them)", buildxDir())
+	}
+	if err != nil {
+		return "", err
+	}
+	var ng struct {
+		Driver string
+		Nodes  []struct{ Name, Endpoint string }
+	}
+	if err := json.Unmarshal(dt, &ng); err != nil {
+		return "", fmt.Errorf("reading buildx builder %s: %w", name, err)
+	}
+	if len(ng.Nodes) == 0 {
+		return "", errors.New("it has no nodes")
+	}
+	n := ng.Nodes[0]
+	switch ng.Driver {
+	case "remote":
+		return n.Endpoint, nil
+	case "docker-container":
+		return "docker-container://buildx_buildkit_" + n.Name, nil
+	case "kubernetes":
+		return "", fmt.Errorf("its nodes are pods of the kubernetes driver: pass --addr kube-pod://POD?namespace=NS (docker buildx inspect %s lists them)", name)
+	}
+	return "", fmt.Errorf("driver %q has no address this CLI can dial: pass --addr", ng.Driver)
+}
+
+// builderStatus is `stowage builder status`: which buildkitd commands would
+// use, why, and whether it answers.
+func builderStatus(ctx context.Context, addr, builder string, out io.Writer) error {
+	ch, err := chooseBuilder(addr, builder)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "buildkitd: %s\nchosen by: %s\n", ch.addr, ch.why)
+	cl, err := client.New(ctx, ch.addr)
+	if err != nil {
+		return fmt.Errorf("connecting to buildkitd at %s: %w", ch.addr, err)
+	}
+	defer cl.Close()
+	info, err := cl.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("buildkitd at %s does not answer: %w", ch.addr, err)
+	}
+	fmt.Fprintf(out, "BuildKit: %s %s\n", info.BuildkitVersion.Package, info.BuildkitVersion.Version)
+	return nil
+}
+
+// runBuilder runs `stowage builder SUBCOMMAND`.
+func runBuilder(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "status" {
+		fmt.Fprintln(stderr, "Usage: stowage builder status [--addr ADDRESS] [--builder NAME]\n\nSays which buildkitd stowage build and stowage cache would use, why, and whether it answers.")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return 0
+		}
+		return 2
+	}
+	fs := flag.NewFlagSet("stowage builder status", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "", "the buildkitd `ADDRESS`")
+	builder := fs.String("builder", "", "a buildx builder `NAME`")
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := builderStatus(ctx, *addr, *builder, stdout); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
