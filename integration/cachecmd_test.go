@@ -359,3 +359,49 @@ steps:
 		t.Errorf("ls warns about young, whose max-age is under the GC's:\n%s", warn)
 	}
 }
+
+// TestImportAfterRename: a volume renamed in the spec keeps its key, so its
+// ID, and its registry export (made under the old name) still seeds it,
+// through cache-import and through stowage cache import.
+func TestImportAfterRename(t *testing.T) {
+	s := needStack(t)
+	spec := `project: rename-ID
+caches:
+  NAME: {key: stable}
+steps:
+  s:
+    from: [[.Busybox]]
+    mounts: [{cache: NAME, path: /c}]
+    run: mkdir -p /out && ls /c > /out/ls && echo x > /c/f
+  out:
+    from: scratch
+    copy: [{from: s, src: /out, dest: /}]
+`
+	id := nonce()
+	p := newProject(t, s, strings.ReplaceAll(strings.ReplaceAll(spec, "ID", id), "NAME", "old"), nil)
+	ctx := context.Background()
+	d := startDaemon(t, s, faultRoot(t))
+	first := *s
+	first.addr = d.addr
+	first.mustBuild(ctx, t, p, buildOpts{})
+	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/rename-" + nonce()
+	if out, err := cacheCLI(t, &first, p.dir, "export", "old", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	d.stop(syscall.SIGTERM)
+	renamed := strings.NewReplacer("ID", id, "NAME", "new", "[[.Busybox]]", s.busybox).Replace(spec)
+	writeFiles(t, p.dir, map[string]string{"stowage.yaml": renamed})
+	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo}})
+	if got := res.file(t, "ls"); got != "f\n" {
+		t.Errorf("after the rename, cache-import seeded %q, want the old name's export\n%s", got, res.logs)
+	}
+	d2 := startDaemon(t, s, faultRoot(t))
+	third := *s
+	third.addr = d2.addr
+	if out, err := cacheCLI(t, &third, p.dir, "import", "new", "--from", "type=registry,ref="+repo); err != nil {
+		t.Fatalf("import new after the rename: %v\n%s", err, out)
+	}
+	if got := third.mustBuild(ctx, t, p, buildOpts{}).file(t, "ls"); got != "f\n" {
+		t.Errorf("after the rename, stowage cache import seeded %q, want the old name's export", got)
+	}
+}

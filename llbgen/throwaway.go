@@ -108,24 +108,10 @@ func (l *lowering) copyOfVolume(ctx context.Context, st *spec.Step, ss *stepStat
 	if v.Sharing == spec.SharingLocked {
 		locked++
 	}
-	var seedArgs []string
-	for k, sd := range seeds {
-		dir := fmt.Sprintf("%s%d", initSeedDir, k)
-		if sd.volume != "" {
-			seedArgs = append(seedArgs, "live:"+dir+":"+sd.label)
-			opts = append(opts, llb.AddMount(dir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(sd.sharing)), llb.Readonly))
-			ids = append(ids, dir+"="+sd.volume)
-			if sd.sharing == spec.SharingLocked {
-				locked++
-			}
-			continue
-		}
-		seedArgs = append(seedArgs, dir+":"+sd.label)
-		opts = append(opts, llb.AddMount(dir, sd.state, llb.SourcePath(sd.path), llb.Readonly))
-		if sd.check != nil {
-			opts = append(opts, llb.AddMount(fmt.Sprintf("%s%d", initCheckDir, k), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))
-		}
-	}
+	seedOpts, seedArgs, seedIDs, seedLocked := seedMounts(seeds,
+		func(k int) string { return fmt.Sprintf("%s%d", initSeedDir, k) },
+		func(k int) string { return fmt.Sprintf("%s%d", initCheckDir, k) })
+	opts, ids, locked = append(opts, seedOpts...), append(ids, seedIDs...), locked+seedLocked
 	script := []string{
 		"set -e",
 		setupFunctions,

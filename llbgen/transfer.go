@@ -133,12 +133,21 @@ mkdir -p %[1]s && cp -a %[2]s/. %[1]s/`, shellQuote(out+"/"+v.Name), shellQuote(
 	return parts, nil
 }
 
-// Import returns the ops that seed each volume names lists from directory
-// NAME of src(volume), with the protocol of volume setup: a volume that already
-// holds data is left alone unless force, and an interrupted import leaves a
-// staging directory the next setup redoes, never a volume that looks
-// complete. The frontend or CLI solves the returned states.
-func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src func(*Volume) llb.State, force bool) ([]llb.State, error) {
+// ImportSource is where Import reads each volume: State(v) holds it as
+// the directory named as v or, with One, as its root's one directory
+// whatever its name (a registry export: one image a volume, made when the
+// volume may have had another name).
+type ImportSource struct {
+	State func(*Volume) llb.State
+	One   bool
+}
+
+// Import returns the ops that seed each volume names lists from src, with
+// the protocol of volume setup: a volume that already holds data is left
+// alone unless force, and an interrupted import leaves a staging directory
+// the next setup redoes, never a volume that looks complete. The frontend
+// or CLI solves the returned states.
+func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src ImportSource, force bool) ([]llb.State, error) {
 	l, vols, err := transfer(ctx, s, opt, names)
 	if err != nil {
 		return nil, err
@@ -147,6 +156,10 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 	vol, seed := initVolumeDir+"0", initSeedDir+"0"
 	var out []llb.State
 	for _, v := range vols {
+		importArg, importPath := "", "/"+v.Name
+		if src.One {
+			importArg, importPath = "one:", "/"
+		}
 		si := l.sites[v.ID]
 		script := []string{"set -e", setupFunctions}
 		if force {
@@ -154,7 +167,7 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 		}
 		script = append(script,
 			fmt.Sprintf(`if stowage_has %[1]s %[2]s; then echo "stowage: cache volume %[3]s already holds data: left as it is (import --force replaces it)"; fi`, shellQuote(vol), seedStaging, v.Name),
-			setupCall(v, vol, v.Cache.Owner, []string{seed + ":the import"}))
+			setupCall(v, vol, v.Cache.Owner, []string{importArg + seed + ":the import"}))
 		opts := []llb.RunOption{
 			llb.Args(append(append([]string(nil), si.shell...), strings.Join(script, "\n"))),
 			llb.User("0"),
@@ -162,7 +175,7 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 			llb.AddEnv(CacheIDsEnv, vol+"="+v.ID),
 			llb.AddEnv(TransferEnv, l.resetNonce()),
 			l.volumeMountAt(si.mount, v, vol),
-			llb.AddMount(seed, src(v), llb.SourcePath("/"+v.Name), llb.Readonly),
+			llb.AddMount(seed, src.State(v), llb.SourcePath(importPath), llb.Readonly),
 			setupLock(v.ID),
 			llb.WithCustomName("import cache volume " + v.Name + " (" + v.ID + ")"),
 			l.location(si.mount.Range),

@@ -137,31 +137,10 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		if err != nil {
 			return llb.State{}, err
 		}
-		var seedArgs []string
-		for k, sd := range seeds {
-			seedDir := fmt.Sprintf("%s%d_%d", initSeedDir, i, k)
-			if sd.volume != "" {
-				// An earlier volume, read as it is while others may use it:
-				// restore: copies it, and a file that goes away meanwhile
-				// is no failure ("live").
-				seedArgs = append(seedArgs, "live:"+seedDir+":"+sd.label)
-				opts = append(opts, llb.AddMount(seedDir, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(sd.sharing)), llb.Readonly))
-				ids = append(ids, seedDir+"="+sd.volume)
-				if sd.sharing == spec.SharingLocked {
-					locked++
-				}
-				continue
-			}
-			seedArgs = append(seedArgs, seedDir+":"+sd.label)
-			// The seed path as BuildKit resolves a selector (inside the
-			// source's root), which the check has proved is the path's real
-			// directory; the selector keeps this exec's cache key to the
-			// seed's own contents.
-			opts = append(opts, llb.AddMount(seedDir, sd.state, llb.SourcePath(sd.path), llb.Readonly))
-			if sd.check != nil {
-				opts = append(opts, llb.AddMount(fmt.Sprintf("%s%d_%d", initCheckDir, i, k), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))
-			}
-		}
+		seedOpts, seedArgs, seedIDs, seedLocked := seedMounts(seeds,
+			func(k int) string { return fmt.Sprintf("%s%d_%d", initSeedDir, i, k) },
+			func(k int) string { return fmt.Sprintf("%s%d_%d", initCheckDir, i, k) })
+		opts, ids, locked = append(opts, seedOpts...), append(ids, seedIDs...), locked+seedLocked
 		if len(seeds) > 0 {
 			opts = append(opts, setupLock(v.ID))
 			locked++
@@ -232,6 +211,41 @@ func setupCall(v *Volume, dir, owner string, seeds []string) string {
 	return line
 }
 
+// seedMounts mounts seeds for the setup shell, seed k at dir(k) and its
+// check at check(k): it returns the mounts, setupCall's seed arguments, the
+// CacheIDsEnv entries of earlier volumes, and how many mounts are locked.
+func seedMounts(seeds []*seed, dir, check func(k int) string) (opts []llb.RunOption, args, ids []string, locked int) {
+	for k, sd := range seeds {
+		d := dir(k)
+		switch {
+		case sd.volume != "":
+			// An earlier volume, read as it is while others may use it:
+			// restore: copies it, and a file that goes away meanwhile is no
+			// failure ("live").
+			args = append(args, "live:"+d+":"+sd.label)
+			opts = append(opts, llb.AddMount(d, llb.Scratch(), llb.AsPersistentCacheDir(sd.volume, sharingMode(sd.sharing)), llb.Readonly))
+			ids = append(ids, d+"="+sd.volume)
+			if sd.sharing == spec.SharingLocked {
+				locked++
+			}
+			continue
+		case sd.only:
+			args = append(args, "one:"+d+":"+sd.label)
+		default:
+			args = append(args, d+":"+sd.label)
+		}
+		// The seed path as BuildKit resolves a selector (inside the
+		// source's root), which the check has proved is the path's real
+		// directory; the selector keeps the exec's cache key to the seed's
+		// own contents.
+		opts = append(opts, llb.AddMount(d, sd.state, llb.SourcePath(sd.path), llb.Readonly))
+		if sd.check != nil {
+			opts = append(opts, llb.AddMount(check(k), *sd.check, llb.SourcePath(seedCheckFile), llb.Readonly))
+		}
+	}
+	return opts, args, ids, locked
+}
+
 // seed is one thing a fresh volume may be filled from: directory path of
 // state, or an earlier cache volume by ID; check is the op that proves a
 // declared source's path a real directory inside it (nil when there is
@@ -242,8 +256,11 @@ type seed struct {
 	volume string
 	// sharing is how the earlier volume's own builds mount it.
 	sharing spec.Sharing
-	check   *llb.State
-	label   string
+	// only marks an export (cache-import): its root holds the volume's one
+	// directory, named as the volume was when it was exported.
+	only  bool
+	check *llb.State
+	label string
 }
 
 // seedsOf returns what vi's volume may be filled from, nearest first; a
@@ -255,7 +272,7 @@ type seed struct {
 func (l *lowering) seedsOf(ctx context.Context, st *spec.Step, ss *stepState, vi *volumeInit, n *namer) ([]*seed, error) {
 	m, v := vi.mount, vi.vol
 	if imp, ok := l.opt.Imported[v.ID]; ok {
-		return []*seed{{state: imp, path: "/" + v.Name, label: "its export (cache-import)"}}, nil
+		return []*seed{{state: imp, path: "/", only: true, label: "its export (cache-import)"}}, nil
 	}
 	var out []*seed
 	if len(v.Restore) > 0 {
@@ -267,11 +284,7 @@ func (l *lowering) seedsOf(ctx context.Context, st *spec.Step, ss *stepState, vi
 			out = append(out, &seed{volume: from.id, sharing: from.sharing, label: "volume " + from.id + " (restore:)"})
 		}
 		if imp, ok := l.opt.ImportedRestore[v.ID]; ok {
-			// The export of whichever volume last exported under the key:
-			// its one directory, whatever that volume was called.
-			contents := llb.Scratch().File(llb.Copy(imp, "/*", "/seed/", &llb.CopyInfo{AllowWildcard: true, CopyDirContentsOnly: true, CreateDestPath: true}),
-				n.unnumbered("unpack the restore export for cache volume "+v.Name))
-			out = append(out, &seed{state: contents, path: "/seed", label: "the export of a restore key (restore:, cache-import)"})
+			out = append(out, &seed{state: imp, path: "/", only: true, label: "the export of a restore key (restore:, cache-import)"})
 		}
 	}
 	if m.Seed != nil {
@@ -384,9 +397,16 @@ var setupFunctions = strings.Join([]string{
   if [ $# -gt 0 ]; then mv -f "$@" "$md"/; fi
   rm -rf "$ms"
 }`,
-	// stowage_setup NAME DIR OWNER MODE [[live:]SEED:WHAT…]: seed a fresh DIR
+	// stowage_one DIR: DIR's one directory, whatever its name (an export
+	// made when the volume had another name).
+	`stowage_one() { o1=; for f in "$1"/* "$1"/.[!.]* "$1"/..?*; do if [ -d "$f" ] && [ ! -L "$f" ]; then [ -z "$o1" ] || return 1; o1=$f; fi; done; [ -n "$o1" ] && printf '%s\n' "$o1"; }`,
+	// stowage_copy_live SRC DEST NAME WHAT: copy a volume others may be
+	// writing; files that vanish meanwhile are no failure.
+	`stowage_copy_live() { cp -a "$1/." "$2/" 2>/dev/null || echo "stowage: cache volume $3: files of $4 changed while they were copied; it starts from what was copied" >&2; }`,
+	// stowage_setup NAME DIR OWNER MODE [[live:|one:]SEED:WHAT…]: seed a fresh DIR
 	// from the first SEED that holds anything, then apply OWNER and MODE. A
-	// live seed is a volume others may be writing (restore:): files that
+	// one: seed is an export: its one directory is the volume. A live seed
+	// is a volume others may be writing (restore:): files that
 	// vanish while it is copied are no failure, and when its owner is not
 	// OWNER the copy is given to OWNER, so the step's user can write what it
 	// finds.
@@ -398,14 +418,17 @@ var setupFunctions = strings.Join([]string{
   elif ! stowage_has "$d" ` + seedStaging + `; then
     rm -rf "$s"; fresh=1
     for c in "$@"; do
-      live=; case $c in live:*) live=1; c=${c#live:};; esac
-      if stowage_has "${c%%:*}" ` + seedStaging + `; then
+      live= one=
+      case $c in live:*) live=1; c=${c#live:};; one:*) one=1; c=${c#one:};; esac
+      src=${c%%:*}
+      if [ -n "$one" ]; then src=$(stowage_one "$src") || continue; fi
+      if stowage_has "$src" ` + seedStaging + `; then
         mkdir -p "$s/data"
         if [ -n "$live" ]; then
-          cp -a "${c%%:*}/." "$s/data/" 2>/dev/null || echo "stowage: cache volume $n: files of ${c#*:} changed while they were copied; it starts from what was copied" >&2
-          restored=${c%%:*}
+          stowage_copy_live "$src" "$s/data" "$n" "${c#*:}"
+          restored=$src
         else
-          cp -a "${c%%:*}/." "$s/data/"
+          cp -a "$src/." "$s/data/"
         fi
         rm -rf "$s/data/` + seedStaging + `"; : > "$s/` + seedDone + `"
         stowage_moved "$s" "$d"; echo "stowage: cache volume $n starts from ${c#*:}"; break

@@ -246,7 +246,7 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		if tarName != "" {
 			local = llb.Scratch().File(llb.Copy(local, tarName, "/", &llb.CopyInfo{AttemptUnpack: true}), llb.WithCustomName("[internal] unpack "+tarName))
 		}
-		source := func(*llbgen.Volume) llb.State { return local }
+		source := llbgen.ImportSource{State: func(*llbgen.Volume) llb.State { return local }}
 		if from.typ == "registry" {
 			// By key: the image of each volume's ID, which a missing export
 			// should say plainly, before any op runs.
@@ -266,9 +266,9 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 				}
 				refs[v.ID] = ref
 			}
-			source = func(v *llbgen.Volume) llb.State {
+			source = llbgen.ImportSource{One: true, State: func(v *llbgen.Volume) llb.State {
 				return llb.Image(refs[v.ID], llb.WithCustomName("[internal] pull cache volume "+v.Name))
-			}
+			}}
 		}
 		sts, err := llbgen.Import(ctx, s, cf.lowerOptions(gc), cf.names, source, cf.force)
 		if err != nil {
