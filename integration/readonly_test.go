@@ -2,8 +2,12 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // TestCacheModeReadonly: with cache-mode=readonly (an untrusted build) each
@@ -79,4 +83,53 @@ steps:
 			t.Errorf("cache-mode=read-only: %v, want an error that says what to write", err)
 		}
 	})
+}
+
+// TestReadonlyCopyWhileWritten: untrusted builds copy a shared volume
+// while a trusted build keeps creating and deleting files in it (a Go cache
+// trimming itself); the copies must not fail on files that vanish.
+func TestReadonlyCopyWhileWritten(t *testing.T) {
+	s := needStack(t)
+	p := ownershipProject(t, s, `project: rocopy-ID
+args: {N: ""}
+caches:
+  w: {key: w}
+steps:
+  churn:
+    from: [[.Busybox]]
+    mounts: [{cache: w, path: /w}]
+    run: |
+      : ${N}; end=$(( $(date +%s) + 6 ))
+      while [ $(date +%s) -lt $end ]; do
+        for i in $(seq 200); do echo $i > /w/f$i; done
+        for i in $(seq 200); do rm -f /w/f$i; done
+      done
+      touch /w/kept
+  pr:
+    from: [[.Busybox]]
+    mounts: [{cache: w, path: /w}]
+    run: ": ${N}; mkdir -p /out && ls /w | wc -l > /out/n"
+  prout:
+    from: scratch
+    copy: [{from: pr, src: /out, dest: /}]
+`, nil)
+	ctx := context.Background()
+	var eg errgroup.Group
+	eg.Go(func() error {
+		_, err := s.build(ctx, t, p, buildOpts{attrs: map[string]string{"target": "churn", "build-arg:N": "churn"}})
+		return err
+	})
+	for i := range 6 {
+		eg.Go(func() error {
+			time.Sleep(time.Duration(500+700*i) * time.Millisecond)
+			res, err := s.build(ctx, t, p, buildOpts{attrs: map[string]string{"target": "prout", "cache-mode": "readonly", "build-arg:N": fmt.Sprint(i)}})
+			if err != nil {
+				return fmt.Errorf("readonly build %d, copying while the volume is written: %w\n%s", i, err, res.logs)
+			}
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -115,8 +115,9 @@ func (l *lowering) copyOfVolume(ctx context.Context, st *spec.Step, ss *stepStat
 	script := []string{
 		"set -e",
 		setupFunctions,
-		// The volume as it is, less a setup's staging directory.
-		fmt.Sprintf(`if stowage_has %[1]s %[3]s; then cp -a %[1]s/. %[2]s/; fi; rm -rf %[2]s/%[3]s`, vol, out, seedStaging),
+		// The volume as it is, less a setup's staging directory; other
+		// builds may be writing it while it is copied.
+		fmt.Sprintf(`if stowage_has %[1]s %[3]s; then stowage_copy_live %[1]s %[2]s %[4]s 'the volume'; fi; rm -rf %[2]s/%[3]s`, vol, out, seedStaging, shellQuote(v.Name)),
 		setupCall(v, out, owner, seedArgs),
 	}
 	opts = append(opts,
