@@ -10,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
 // Scheme is the versioned name hashed into every ID. A different ID function
 // needs a new scheme name, never an edit of this one.
 const Scheme = "stowage.cache.v1"
+
+// idBytes is how much of the SHA-256 an ID keeps.
+const idBytes = 16
 
 // Prefix starts every ID, so a cache mount made by Stowage is recognisable in
 // `buildctl du` and BuildKit's debug output.
@@ -50,7 +54,18 @@ func ID(in Input) (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256(Encode(in))
-	return Prefix + hex.EncodeToString(sum[:16]), nil
+	return Prefix + hex.EncodeToString(sum[:idBytes]), nil
+}
+
+// Valid reports whether id has the shape ID gives every ID (Prefix and 32
+// hex digits), as an ID read back from a builder must before it is used.
+func Valid(id string) bool {
+	rest, ok := strings.CutPrefix(id, Prefix)
+	if !ok || len(rest) != 2*idBytes {
+		return false
+	}
+	_, err := hex.DecodeString(rest)
+	return err == nil
 }
 
 // Encode returns the bytes that ID hashes. It is exported for `stowage ids

@@ -134,3 +134,15 @@ func FuzzInjective(f *testing.F) {
 		}
 	})
 }
+
+func TestValid(t *testing.T) {
+	id, err := ID(Input{Scope: ScopeProject, Namespace: "p", Tokens: []string{"k"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range map[string]bool{id: true, id + "0": false, id[:len(id)-1]: false, "stowage-" + strings.Repeat("g", 32): false, "../../etc": false, "": false, strings.ToUpper(id): false} {
+		if got := Valid(s); got != want {
+			t.Errorf("Valid(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
+	"github.com/stowage-build/stowage/cacheid"
 	"github.com/stowage-build/stowage/spec"
 )
 
@@ -351,7 +352,7 @@ func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState
 	}
 	var r restoredVolume
 	id, sharing, _ := strings.Cut(strings.TrimSpace(string(b)), " ")
-	if validID(id) {
+	if cacheid.Valid(id) {
 		r.id = id
 		// The earlier volume is mounted as its own builds mount it: another
 		// sharing would make BuildKit hand out a new, empty record of it.

@@ -2,9 +2,7 @@ package llbgen
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"strings"
 
 	"github.com/stowage-build/stowage/cacheid"
 	"github.com/stowage-build/stowage/spec"
@@ -117,17 +115,6 @@ func volume(ctx context.Context, s *spec.Spec, c *spec.Cache, opt VolumeOptions)
 // pushes the latest export under that key. The suffix keeps it apart from
 // a volume whose own key is the restore key.
 func RestorePointID(id string) string { return id + ".restore" }
-
-// validID reports whether id has the shape of a cache ID, as a probe's
-// answer must before it is mounted.
-func validID(id string) bool {
-	rest, ok := strings.CutPrefix(id, cacheid.Prefix)
-	if !ok || len(rest) != 32 {
-		return false
-	}
-	_, err := hex.DecodeString(rest)
-	return err == nil
-}
 
 func tokenValue(ctx context.Context, t spec.Token, r TokenResolver) (string, error) {
 	switch {
