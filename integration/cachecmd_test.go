@@ -275,15 +275,7 @@ steps:
 `, nil)
 	ctx := context.Background()
 	// Written on a builder of the test's own, and pushed from there.
-	d := startDaemon(t, s, faultRoot(t))
-	first := *s
-	first.addr = d.addr
-	first.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"target": "w"}})
-	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/import-" + nonce()
-	if out, err := cacheCLI(t, &first, p.dir, "export", "a", "b", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
-		t.Fatalf("export --to registry: %v\n%s", err, out)
-	}
-	d.stop(syscall.SIGTERM)
+	repo, _ := exportFromFreshBuilder(t, s, p, buildOpts{attrs: map[string]string{"target": "w"}}, "a", "b")
 
 	// Through buildx and the frontend image, on the stack's builder, which
 	// has never had these volumes.
@@ -380,15 +372,7 @@ steps:
 	id := nonce()
 	p := newProject(t, s, strings.ReplaceAll(strings.ReplaceAll(spec, "ID", id), "NAME", "old"), nil)
 	ctx := context.Background()
-	d := startDaemon(t, s, faultRoot(t))
-	first := *s
-	first.addr = d.addr
-	first.mustBuild(ctx, t, p, buildOpts{})
-	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/rename-" + nonce()
-	if out, err := cacheCLI(t, &first, p.dir, "export", "old", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
-		t.Fatalf("export: %v\n%s", err, out)
-	}
-	d.stop(syscall.SIGTERM)
+	repo, _ := exportFromFreshBuilder(t, s, p, buildOpts{}, "old")
 	renamed := strings.NewReplacer("ID", id, "NAME", "new", "[[.Busybox]]", s.busybox).Replace(spec)
 	writeFiles(t, p.dir, map[string]string{"stowage.yaml": renamed})
 	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo}})
@@ -404,4 +388,23 @@ steps:
 	if got := third.mustBuild(ctx, t, p, buildOpts{}).file(t, "ls"); got != "f\n" {
 		t.Errorf("after the rename, stowage cache import seeded %q, want the old name's export", got)
 	}
+}
+
+// exportFromFreshBuilder builds p on a buildkitd of the test's own (an
+// ephemeral runner), pushes the named volumes to a fresh repository of the
+// stack's registry with stowage cache export, stops that daemon, and
+// returns the repository and the export's output.
+func exportFromFreshBuilder(t *testing.T, s *stack, p *project, opts buildOpts, names ...string) (repo, out string) {
+	t.Helper()
+	d := startDaemon(t, s, faultRoot(t))
+	defer d.stop(syscall.SIGTERM)
+	fresh := *s
+	fresh.addr = d.addr
+	fresh.mustBuild(context.Background(), t, p, opts)
+	repo = os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/fresh-" + nonce()
+	out, err := cacheCLI(t, &fresh, p.dir, append(append([]string{"export"}, names...), "--to", "type=registry,ref="+repo+",registry.insecure=true")...)
+	if err != nil {
+		t.Fatalf("stowage cache export %v --to registry: %v\n%s", names, err, out)
+	}
+	return repo, out
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sync/errgroup"
@@ -77,16 +75,10 @@ func TestRestoreKeysThroughCacheImport(t *testing.T) {
 	s := needStack(t)
 	p := ownershipProject(t, s, restoreSpec, map[string]string{"lock": "v1\n"})
 	ctx := context.Background()
-	d := startDaemon(t, s, faultRoot(t))
-	first := *s
-	first.addr = d.addr
-	first.mustBuild(ctx, t, p, buildOpts{})
-	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/restore-" + nonce()
-	out, err := cacheCLI(t, &first, p.dir, "export", "npm", "--to", "type=registry,ref="+repo+",registry.insecure=true")
-	if err != nil || !strings.Contains(out, ".restore") {
-		t.Fatalf("export --to registry: %v (want a restore tag pushed too)\n%s", err, out)
+	repo, out := exportFromFreshBuilder(t, s, p, buildOpts{}, "npm")
+	if !strings.Contains(out, ".restore") {
+		t.Fatalf("export --to registry pushed no restore tag:\n%s", out)
 	}
-	d.stop(syscall.SIGTERM)
 
 	// The stack's builder has never had this project's volumes.
 	writeFiles(t, p.dir, map[string]string{"lock": "v2\n"})
@@ -183,15 +175,7 @@ steps:
     copy: [{from: s, src: /out, dest: /}]
 `, map[string]string{"lock": "v1\n"})
 	ctx := context.Background()
-	d := startDaemon(t, s, faultRoot(t))
-	first := *s
-	first.addr = d.addr
-	first.mustBuild(ctx, t, p, buildOpts{})
-	repo := os.Getenv("STOWAGE_REGISTRY") + "/stowage-cache/restoreshare-" + nonce()
-	if out, err := cacheCLI(t, &first, p.dir, "export", "a", "--to", "type=registry,ref="+repo+",registry.insecure=true"); err != nil {
-		t.Fatalf("export: %v\n%s", err, out)
-	}
-	d.stop(syscall.SIGTERM)
+	repo, _ := exportFromFreshBuilder(t, s, p, buildOpts{}, "a")
 	writeFiles(t, p.dir, map[string]string{"lock": "v2\n"})
 	res := s.mustBuild(ctx, t, p, buildOpts{attrs: map[string]string{"cache-import": "type=registry,ref=" + repo}})
 	if got := res.file(t, "b"); got != "a v1\n" {
