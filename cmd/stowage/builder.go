@@ -52,7 +52,7 @@ func chooseBuilder(addr, builder string) (builderChoice, error) {
 		}
 		tried = append(tried, "no socket at "+sock)
 	}
-	return builderChoice{}, fmt.Errorf("no buildkitd to build on (%s): pass --addr ADDRESS, set BUILDKIT_HOST, pass --builder NAME, or make a buildx builder with `docker buildx create --driver docker-container --use`", strings.Join(tried, "; "))
+	return builderChoice{}, fmt.Errorf("no buildkitd found (%s): pass --addr ADDRESS, set BUILDKIT_HOST, pass --builder NAME, or make a buildx builder with `docker buildx create --driver docker-container --use`", strings.Join(tried, "; "))
 }
 
 // defaultSocketPaths lists defaultSockets; tests point it elsewhere.
