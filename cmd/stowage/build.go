@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -24,6 +23,7 @@ import (
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/moby/buildkit/util/entitlements"
 	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/spf13/pflag"
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
@@ -46,19 +46,17 @@ type buildFlags struct {
 	allow, tags                 strs
 }
 
-func (b *buildFlags) register(fs *flag.FlagSet) {
+func (b *buildFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, else "+defaultAddr+")")
 	fs.StringVar(&b.builder, "builder", "", "build on this buildx builder `NAME` (docker buildx ls)")
-	fs.StringVar(&b.progress, "progress", "auto", "progress output: auto, plain, tty, quiet or rawjson")
+	fs.StringVar(&b.progress, "progress", "auto", "progress output `MODE`: auto, plain, tty, quiet or rawjson")
 	fs.StringVar(&b.frontendImage, "frontend", "", "run the frontend from this `IMAGE` through BuildKit's gateway, as # syntax= does (default: in this process)")
 	fs.BoolVar(&b.noCache, "no-cache", false, "run every step again; cache volumes keep their contents (see cache-reset)")
 	fs.Var(&b.contexts, "build-context", "a named context, `NAME=DIR|docker-image://REF` (repeatable)")
 	fs.Var(&b.secrets, "secret", "a secret, `id=ID,src=FILE` or id=ID,env=VAR (repeatable)")
 	fs.Var(&b.ssh, "ssh", "an SSH agent or keys to forward, `default|ID=SOCKET|KEY` (repeatable)")
-	fs.Var(&b.outputs, "output", "where the result goes, `type=local,dest=DIR`, type=oci,dest=FILE, type=image,name=REF,push=true… (repeatable)")
-	fs.Var(&b.outputs, "o", "short for --output")
-	fs.Var(&b.tags, "tag", "name the image `REF` (repeatable); with --push, push it")
-	fs.Var(&b.tags, "t", "short for --tag")
+	fs.VarP(&b.outputs, "output", "o", "where the result goes, `type=local,dest=DIR`, type=oci,dest=FILE, type=image,name=REF,push=true… (repeatable)")
+	fs.VarP(&b.tags, "tag", "t", "name the image `REF` (repeatable); with --push, push it")
 	fs.BoolVar(&b.push, "push", false, "push the image named by --tag, as --output type=image,push=true")
 	fs.StringVar(&b.call, "call", "build", "what to ask the frontend instead of building: `outline|targets|check`, with ,format=json for JSON")
 	fs.StringVar(&b.metadataFile, "metadata-file", "", "write the build's result (the image digest, …) as JSON to `FILE`, as buildx does")
@@ -72,9 +70,6 @@ func (b *buildFlags) register(fs *flag.FlagSet) {
 // the --frontend image): no frontend image is needed to build.
 func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) error {
 	b := c.build
-	if len(args) > 1 {
-		return usageError{fmt.Sprintf("one build context, not %d: %s", len(args), strings.Join(args, " "))}
-	}
 	contextDir := "."
 	if len(args) == 1 {
 		contextDir = args[0]

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"maps"
 	"os"
@@ -10,12 +9,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // parseBuild parses build's flags as run does.
 func parseBuild(t *testing.T, args ...string) *common {
 	t.Helper()
-	c := &common{fs: flag.NewFlagSet("stowage build", flag.ContinueOnError), stderr: io.Discard}
+	c := &common{fs: pflag.NewFlagSet("stowage build", pflag.ContinueOnError), stderr: io.Discard}
 	c.fs.SetOutput(io.Discard)
 	c.register("build")
 	if err := c.fs.Parse(args); err != nil {

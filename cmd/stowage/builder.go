@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client"
+	"github.com/spf13/cobra"
 )
 
 // builderChoice is where a command reaches buildkitd, and why there.
@@ -155,28 +155,33 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 	return nil
 }
 
-// runBuilder runs `stowage builder SUBCOMMAND`.
-func runBuilder(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "status" {
-		fmt.Fprintln(stderr, "Usage: stowage builder status [--addr ADDRESS] [--builder NAME]\n\nSays which buildkitd stowage build and stowage cache would use, why, and whether it answers.")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			return 0
-		}
-		return 2
+// builderHelp says how every command that talks to buildkitd finds it.
+const builderHelp = `The builder is --addr, else --builder NAME (a buildx builder), else
+$BUILDKIT_HOST, else the current buildx builder, else buildkitd's default
+socket; addresses: unix://…, tcp://…, docker-container://buildx_buildkit_NAME0,
+kube-pod://POD, ssh://…. stowage builder status says which and why.`
+
+// newBuilderCmd is `stowage builder` and its commands.
+func newBuilderCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "builder COMMAND",
+		Short:   "Which buildkitd commands use, and why",
+		Long:    builderHelp,
+		GroupID: groupBuilder,
+		Args:    subcommandArgs,
+		RunE:    helpOnly,
 	}
-	fs := flag.NewFlagSet("stowage builder status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	addr := fs.String("addr", "", "the buildkitd `ADDRESS`")
-	builder := fs.String("builder", "", "a buildx builder `NAME`")
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	var addr, builder string
+	status := &cobra.Command{
+		Use:   "status [--addr ADDRESS] [--builder NAME]",
+		Short: "Say which buildkitd stowage build and stowage cache would use, why, and whether it answers",
+		Args:  maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return builderStatus(cmd.Context(), addr, builder, cmd.OutOrStdout())
+		},
 	}
-	if err := builderStatus(ctx, *addr, *builder, stdout); err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	return 0
+	status.Flags().StringVar(&addr, "addr", "", "the buildkitd `ADDRESS`")
+	status.Flags().StringVar(&builder, "builder", "", "a buildx builder `NAME`")
+	cmd.AddCommand(status)
+	return cmd
 }

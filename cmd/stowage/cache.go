@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"regexp"
@@ -17,22 +15,20 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/util/suggest"
+	"github.com/spf13/cobra"
 	"github.com/stowage-build/stowage/llbgen"
 	"github.com/stowage-build/stowage/spec"
 	"golang.org/x/sync/errgroup"
 )
 
-const cacheUsage = `Usage: stowage cache COMMAND [OPTIONS]
+// cacheLong is `stowage cache --help`'s text after the commands.
+const cacheLong = `See, remove and move a spec's cache volumes on buildkitd, by the spec's names.
 
-Commands:
-  ls     list the cache volume records on the builder, by the spec's names (--all: every cache mount)
-  du     total the space the spec's volumes take on the builder, per volume and project
-  prune  remove the records of the volumes named, and nothing else:
-         NAME…|--all-of-spec|--unused-for DURATION|--max-size SIZE|--policy (the spec's max-age, max-size)
-  export copy volumes out of the builder, by key:
-         NAME… --to type=local,dest=DIR|type=tar,dest=FILE|type=registry,ref=REPO[,registry.insecure=true]
-  import seed fresh volumes on the builder (--force: replace what they hold):
-         NAME… --from type=local,src=DIR|type=tar,src=FILE|type=registry,ref=REPO
+Export and import take these targets:
+  export NAME… --to type=local,dest=DIR|type=tar,dest=FILE|type=registry,ref=REPO[,registry.insecure=true]
+  import NAME… --from type=local,src=DIR|type=tar,src=FILE|type=registry,ref=REPO [--force]
+and prune takes NAME…|--all-of-spec|--unused-for DURATION|--max-size SIZE|--policy
+(the spec's max-age, max-size).
 
 A registry export is one image per volume, REPO:<cache ID>, and for a volume
 with restore: keys also REPO:<restore ID>.restore; an import of a key with no
@@ -42,68 +38,75 @@ export falls back on those. Inside a build, without this CLI:
   --opt cache-reset=NAME[,NAME…]             empty these volumes, then build
 (buildx: --build-arg STOWAGE_CACHE_IMPORT=…, STOWAGE_CACHE_MODE=…, STOWAGE_CACHE_RESET=…)
 
-The builder is --addr, else --builder NAME (a buildx builder), else
-$BUILDKIT_HOST, else the current buildx builder, else buildkitd's default
-socket; addresses: unix://…, tcp://…, docker-container://buildx_buildkit_NAME0,
-kube-pod://POD, ssh://…. stowage builder status says which and why.
+` + builderHelp
 
-Run 'stowage cache COMMAND -h' for a command's options.
-`
-
-// runCache runs `stowage cache SUBCOMMAND`.
-func runCache(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stderr, cacheUsage)
-		if len(args) == 0 {
-			return 2
+// newCacheCmd is `stowage cache` and its commands.
+func newCacheCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "cache COMMAND",
+		Short:   "See, remove and move a spec's cache volumes on buildkitd",
+		Long:    cacheLong,
+		GroupID: groupCache,
+		Args:    subcommandArgs,
+		RunE:    helpOnly,
+	}
+	for _, sc := range []struct {
+		use, short string
+		names      bool
+		f          func(context.Context, *cacheFlags, io.Writer) error
+	}{
+		{"ls [OPTIONS]", "List the cache volume records on the builder, by the spec's names (--all: every cache mount)", false, cacheList},
+		{"du [OPTIONS]", "Total the space the spec's volumes take on the builder, per volume and project", false, cacheDiskUsage},
+		{"prune [OPTIONS] [NAME...]", "Remove the records of the volumes named, and nothing else", true, cachePrune},
+		{"export [OPTIONS] NAME...", "Copy volumes out of the builder, by key (--to type=local|tar|registry)", true, cacheExport},
+		{"import [OPTIONS] NAME...", "Seed fresh volumes on the builder (--from type=local|tar|registry; --force: replace what they hold)", true, cacheImport},
+	} {
+		cf := &cacheFlags{common: &common{}}
+		sub := &cobra.Command{
+			Use:   sc.use,
+			Short: sc.short,
+			Args:  maxArgs(0),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				cf.stderr = cmd.ErrOrStderr()
+				cf.names = args
+				return sc.f(cmd.Context(), cf, cmd.OutOrStdout())
+			},
 		}
-		return 0
-	}
-	cmds := map[string]func(context.Context, *cacheFlags, io.Writer) error{
-		"ls":     cacheList,
-		"du":     cacheDiskUsage,
-		"prune":  cachePrune,
-		"export": cacheExport,
-		"import": cacheImport,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "stowage cache: unknown command %q\n\n%s", args[0], cacheUsage)
-		return 2
-	}
-	c := &common{fs: flag.NewFlagSet("stowage cache "+args[0], flag.ContinueOnError), stderr: stderr}
-	c.fs.SetOutput(stderr)
-	c.register("cache")
-	cf := &cacheFlags{common: c, sub: args[0]}
-	cf.register()
-	// Names and flags in any order, as docker's CLI takes them
-	// (`export gomod --to …`): Go's flag package stops at the first name.
-	for rest := args[1:]; ; {
-		if err := c.fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
+		if sc.names {
+			sub.Args = cobra.ArbitraryArgs
+			sub.ValidArgsFunction = func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+				names := specNames(cf.common, volumeNames)
+				return slices.DeleteFunc(names, func(n string) bool { return slices.Contains(args, n) }), cobra.ShellCompDirectiveNoFileComp
 			}
-			return 2
 		}
-		if c.fs.NArg() == 0 {
-			break
-		}
-		cf.names = append(cf.names, c.fs.Arg(0))
-		rest = c.fs.Args()[1:]
+		cf.sub = sub.Name()
+		cf.fs = sub.Flags()
+		cf.common.register("cache")
+		cf.register()
+		completeSpecFlags(sub, cf.common)
+		cmd.AddCommand(sub)
 	}
-	if len(cf.names) > 0 && (cf.sub == "ls" || cf.sub == "du") {
-		fmt.Fprintf(stderr, "stowage cache %s: unexpected argument %q\n", cf.sub, cf.names[0])
-		return 2
+	return cmd
+}
+
+// subcommandArgs refuses an unknown subcommand as a usage error.
+func subcommandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
 	}
-	if err := cmd(ctx, cf, stdout); err != nil {
-		if isUsage(err) {
-			fmt.Fprintf(stderr, "stowage cache %s: %v\n", cf.sub, err)
-			return 2
-		}
-		fmt.Fprintln(stderr, err)
-		return 1
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += fmt.Sprintf(" (did you mean %q?)", s[0])
 	}
-	return 0
+	return usageError{msg}
+}
+
+// helpOnly is the RunE of a command that only groups others: its help, on
+// stderr, and a usage error.
+func helpOnly(cmd *cobra.Command, _ []string) error {
+	cmd.SetOut(cmd.ErrOrStderr())
+	_ = cmd.Usage()
+	return usageError{"a command is needed"}
 }
 
 // cacheFlags are the flags of stowage cache's commands, besides the spec's.

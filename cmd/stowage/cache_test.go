@@ -32,7 +32,7 @@ func TestCacheHelpListsItAll(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 	for _, want := range []string{"ls ", "du ", "prune ", "export ", "import ", "--policy", "--max-size", "--unused-for", "--all-of-spec", "type=local", "type=tar", "type=registry", "--force", "restore:", "cache-import", "cache-mode=readonly", "cache-reset", "docker-container://"} {
-		if !strings.Contains(errOut.String(), want) {
+		if !strings.Contains(out.String(), want) {
 			t.Errorf("stowage cache --help does not mention %q", want)
 		}
 	}

@@ -9,8 +9,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -21,103 +19,21 @@ import (
 	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client/llb"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/pflag"
 	"github.com/stowage-build/stowage/lint"
 	"github.com/stowage-build/stowage/llbgen"
 	"github.com/stowage-build/stowage/spec"
 	"google.golang.org/protobuf/proto"
 )
 
-const usage = `Usage: stowage COMMAND [OPTIONS]
-
-Commands:
-  build  build a spec on buildkitd: stowage build [OPTIONS] [CONTEXT]
-  lint   check a spec and its cache volume hazards; exit 1 on any finding
-  ids    print the cache volume IDs of a spec
-  llb    write the LLB of a spec to stdout (pipe it to buildctl build)
-  cache  see, remove and move a spec's cache volumes on buildkitd: stowage cache ls|du|prune|export|import
-  builder  which buildkitd commands use and why: stowage builder status [--addr A] [--builder NAME]
-  version  print the version, commit and BuildKit version (also --version; --format=json)
-
-Run 'stowage COMMAND -h' for a command's options.
-`
-
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// run is main without the process: it returns the exit code, 0 on success,
-// 1 when the spec or the build is wrong, 2 for a usage error.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	if args[0] == "cache" {
-		return runCache(ctx, args[1:], stdout, stderr)
-	}
-	if args[0] == "builder" {
-		return runBuilder(ctx, args[1:], stdout, stderr)
-	}
-	if args[0] == "--version" || args[0] == "version" {
-		asJSON := false
-		for _, a := range args[1:] {
-			switch a {
-			case "--format=json", "--json":
-				asJSON = true
-			default:
-				fmt.Fprintf(stderr, "stowage version: unexpected argument %q (it takes --format=json)\n", a)
-				return 2
-			}
-		}
-		if err := printVersion(stdout, asJSON); err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		return 0
-	}
-	cmds := map[string]func(context.Context, *common, []string, io.Writer) error{
-		"build": buildSpec,
-		"lint":  lintSpec,
-		"ids":   ids,
-		"llb":   writeLLB,
-	}
-	cmd, ok := cmds[args[0]]
-	if !ok {
-		fmt.Fprintf(stderr, "stowage: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
-	c := &common{fs: flag.NewFlagSet("stowage "+args[0], flag.ContinueOnError), stderr: stderr}
-	c.fs.SetOutput(stderr)
-	c.register(args[0])
-	if err := c.fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if c.fs.NArg() > 0 && args[0] != "build" {
-		fmt.Fprintf(stderr, "stowage %s: unexpected argument %q\n", args[0], c.fs.Arg(0))
-		return 2
-	}
-	c.fs.Visit(func(f *flag.Flag) { c.fileSet = c.fileSet || f.Name == "f" || f.Name == "file" })
-	if err := cmd(ctx, c, c.fs.Args(), stdout); err != nil {
-		if isUsage(err) {
-			fmt.Fprintf(stderr, "stowage %s: %v\n", args[0], err)
-			return 2
-		}
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	return 0
 }
 
 // common holds the flags every command shares, named as in buildctl and
 // buildx so they carry over.
 type common struct {
-	fs        *flag.FlagSet
+	fs        *pflag.FlagSet
 	file      string
 	buildArgs keyValues
 	opts      keyValues
@@ -134,8 +50,7 @@ type common struct {
 }
 
 func (c *common) register(cmd string) {
-	c.fs.StringVar(&c.file, "f", spec.DefaultFile, "the spec `FILE`")
-	c.fs.StringVar(&c.file, "file", spec.DefaultFile, "the spec `FILE`")
+	c.fs.StringVarP(&c.file, "file", "f", spec.DefaultFile, "the spec `FILE`")
 	c.fs.Var(&c.buildArgs, "build-arg", "set a build arg, `KEY=VALUE` (repeatable)")
 	c.fs.Var(&c.opts, "opt", "set a frontend option like cache-tenant=acme, `KEY=VALUE` (repeatable)")
 	c.fs.StringVar(&c.platform, "platform", "", "the target `PLATFORM`, like linux/arm64 (default: this machine's)")

@@ -143,7 +143,7 @@ func TestUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{nil, 2, "Usage: stowage COMMAND"},
+		{nil, 2, "Usage:\n  stowage COMMAND\n"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"ids", "--build-arg", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
 		{[]string{"ids", "-f", "/nonexistent/stowage.yaml"}, 1, "no such file"},
@@ -180,5 +180,50 @@ func TestVersion(t *testing.T) {
 	}
 	if code := run(context.Background(), []string{"version", "--bogus"}, &out, &errOut); code != 2 {
 		t.Errorf("version --bogus: exit %d, want 2", code)
+	}
+}
+
+// TestHelpAndCompletion: help is grouped as docker's is, the four shells
+// get a completion script, and completion offers the spec's own names:
+// volumes for cache commands, steps for --target.
+func TestHelpAndCompletion(t *testing.T) {
+	code, out, _ := stowage(t, "--help")
+	if code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	for _, want := range []string{"Building:", "Specs:", "Cache volumes:", "Builders:", "completion", "Options:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q:\n%s", want, out)
+		}
+	}
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		code, out, errOut := stowage(t, "completion", shell)
+		if code != 0 || !strings.Contains(out, "stowage") || len(out) < 1000 {
+			t.Errorf("completion %s: exit %d, %d bytes: %s", shell, code, len(out), errOut)
+		}
+	}
+	file := writeSpec(t, volumesSpec)
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"cache", "prune", "-f", file, ""}, []string{"gobuild", "gomod", "tmp"}},
+		{[]string{"cache", "export", "-f", file, "gomod", ""}, []string{"gobuild", "tmp"}},
+		{[]string{"build", "-f", file, "--target", ""}, []string{"build"}},
+		{[]string{"build", "--progress", ""}, []string{"auto", "plain", "tty", "quiet", "rawjson"}},
+	} {
+		code, out, errOut := stowage(t, append([]string{"__complete"}, tc.args...)...)
+		if code != 0 {
+			t.Fatalf("__complete %v: exit %d: %s", tc.args, code, errOut)
+		}
+		var got []string
+		for _, line := range strings.Split(out, "\n") {
+			if line != "" && !strings.HasPrefix(line, ":") {
+				got = append(got, strings.SplitN(line, "\t", 2)[0])
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("__complete %v = %q, want %q", tc.args, got, tc.want)
+		}
 	}
 }

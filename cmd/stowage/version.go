@@ -61,12 +61,18 @@ func buildVersion() versionInfo {
 
 // printVersion writes the version as one line, or as JSON.
 func printVersion(out io.Writer, asJSON bool) error {
-	v := buildVersion()
 	if asJSON {
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return enc.Encode(buildVersion())
 	}
+	_, err := fmt.Fprintln(out, versionLine())
+	return err
+}
+
+// versionLine is the version in one line, as --version prints it.
+func versionLine() string {
+	v := buildVersion()
 	commit := ""
 	if v.Commit != "" {
 		c := v.Commit
@@ -78,6 +84,5 @@ func printVersion(out io.Writer, asJSON bool) error {
 			commit += " (modified)"
 		}
 	}
-	_, err := fmt.Fprintf(out, "stowage %s%s, BuildKit %s, %s %s\n", v.Version, commit, v.BuildKit, v.Go, v.Platform)
-	return err
+	return fmt.Sprintf("stowage %s%s, BuildKit %s, %s %s", v.Version, commit, v.BuildKit, v.Go, v.Platform)
 }
