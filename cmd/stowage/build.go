@@ -108,6 +108,9 @@ func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) err
 	if err != nil {
 		return err
 	}
+	if err := chosen.ensure(ctx); err != nil {
+		return err
+	}
 	b.addr = chosen.addr
 	if mode != progressui.QuietMode && chosen.why != "--addr" {
 		fmt.Fprintf(c.stderr, "stowage: building on %s (%s)\n", chosen.addr, chosen.why)

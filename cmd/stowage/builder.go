@@ -18,41 +18,69 @@ import (
 type builderChoice struct {
 	addr string
 	why  string
+	// start is stowage's own buildkitd when it is the choice and does not
+	// run yet: ensure starts it.
+	start *localDaemon
+}
+
+// ensure starts the chosen daemon when it is stowage's own and not yet up.
+func (ch *builderChoice) ensure(ctx context.Context) error {
+	if ch.start == nil {
+		return nil
+	}
+	d := ch.start
+	pid, err := d.start(ctx)
+	if err != nil {
+		return fmt.Errorf("starting stowage's own buildkitd: %w", err)
+	}
+	ch.start = nil
+	ch.why = fmt.Sprintf("stowage's own buildkitd, started now: pid %d, state in %s, log %s; `stowage builder stop` stops it", pid, d.root, d.logFile)
+	return nil
 }
 
 // chooseBuilder picks the buildkitd a command talks to, in this order:
 // --addr; --builder NAME (a buildx builder); $BUILDKIT_HOST; the current
 // buildx builder ($BUILDX_BUILDER, else buildx's own "current"); buildkitd's
-// default socket. A flag beats the environment, as in docker and buildx.
+// default socket; stowage's own buildkitd, started from PATH when it does
+// not run. A flag beats the environment, as in docker and buildx.
 func chooseBuilder(addr, builder string) (builderChoice, error) {
 	if addr != "" {
-		return builderChoice{addr, "--addr"}, nil
+		return builderChoice{addr: addr, why: "--addr"}, nil
 	}
 	if builder != "" {
 		a, err := buildxAddr(builder)
 		if err != nil {
 			return builderChoice{}, fmt.Errorf("--builder %s: %w", builder, err)
 		}
-		return builderChoice{a, "buildx builder " + builder + ", from --builder"}, nil
+		return builderChoice{addr: a, why: "buildx builder " + builder + ", from --builder"}, nil
 	}
 	if h := os.Getenv("BUILDKIT_HOST"); h != "" {
-		return builderChoice{h, "$BUILDKIT_HOST"}, nil
+		return builderChoice{addr: h, why: "$BUILDKIT_HOST"}, nil
 	}
 	var tried []string
 	if name, why := currentBuildx(); name != "" {
 		a, err := buildxAddr(name)
 		if err == nil {
-			return builderChoice{a, "buildx builder " + name + ", " + why}, nil
+			return builderChoice{addr: a, why: "buildx builder " + name + ", " + why}, nil
 		}
 		tried = append(tried, fmt.Sprintf("the current buildx builder %s (%s): %v", name, why, err))
 	}
 	for _, sock := range defaultSocketPaths() {
 		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			return builderChoice{"unix://" + sock, "buildkitd's default socket"}, nil
+			return builderChoice{addr: "unix://" + sock, why: "buildkitd's default socket"}, nil
 		}
 		tried = append(tried, "no socket at "+sock)
 	}
-	return builderChoice{}, fmt.Errorf("no buildkitd found (%s): pass --addr ADDRESS, set BUILDKIT_HOST, pass --builder NAME, or make a buildx builder with `docker buildx create --driver docker-container --use`", strings.Join(tried, "; "))
+	d := newLocalDaemon()
+	if pid := d.pid(); pid != 0 {
+		return builderChoice{addr: d.addr(), why: fmt.Sprintf("stowage's own buildkitd: pid %d, state in %s; `stowage builder stop` stops it", pid, d.root)}, nil
+	}
+	if _, err := d.command(); err == nil {
+		return builderChoice{addr: d.addr(), why: "stowage's own buildkitd, to be started from PATH", start: d}, nil
+	} else {
+		tried = append(tried, err.Error())
+	}
+	return builderChoice{}, fmt.Errorf("no buildkitd found (%s): pass --addr ADDRESS, set BUILDKIT_HOST, pass --builder NAME, put buildkitd on PATH for stowage to start, or make a buildx builder with `docker buildx create --driver docker-container --use`", strings.Join(tried, "; "))
 }
 
 // defaultSocketPaths lists defaultSockets; tests point it elsewhere.
@@ -142,6 +170,11 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 		return err
 	}
 	fmt.Fprintf(out, "buildkitd: %s\nchosen by: %s\n", ch.addr, ch.why)
+	if ch.start != nil {
+		args, _ := ch.start.command()
+		fmt.Fprintf(out, "not running: stowage build or stowage cache starts it as %s\n", strings.Join(args, " "))
+		return nil
+	}
 	cl, err := client.New(ctx, ch.addr)
 	if err != nil {
 		return fmt.Errorf("connecting to buildkitd at %s: %w", ch.addr, err)
@@ -158,8 +191,11 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 // builderHelp says how every command that talks to buildkitd finds it.
 const builderHelp = `The builder is --addr, else --builder NAME (a buildx builder), else
 $BUILDKIT_HOST, else the current buildx builder, else buildkitd's default
-socket; addresses: unix://…, tcp://…, docker-container://buildx_buildkit_NAME0,
-kube-pod://POD, ssh://…. stowage builder status says which and why.`
+socket, else stowage's own buildkitd, which it starts from PATH (state in
+$XDG_DATA_HOME/stowage, socket in $XDG_RUNTIME_DIR/stowage) and stowage
+builder stop stops. Addresses: unix://…, tcp://…,
+docker-container://buildx_buildkit_NAME0, kube-pod://POD, ssh://….
+stowage builder status says which and why.`
 
 // newBuilderCmd is `stowage builder` and its commands.
 func newBuilderCmd() *cobra.Command {
@@ -182,6 +218,24 @@ func newBuilderCmd() *cobra.Command {
 	}
 	status.Flags().StringVar(&addr, "addr", "", "the buildkitd `ADDRESS`")
 	status.Flags().StringVar(&builder, "builder", "", "a buildx builder `NAME`")
-	cmd.AddCommand(status)
+	stop := &cobra.Command{
+		Use:   "stop",
+		Short: "Stop the buildkitd stowage started itself; its volumes stay for the next start",
+		Args:  maxArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := newLocalDaemon()
+			pid, err := d.stop(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if pid == 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "stowage's own buildkitd does not run (state in %s)\n", d.root)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "stopped buildkitd (pid %d); its state stays in %s\n", pid, d.root)
+			return nil
+		},
+	}
+	cmd.AddCommand(status, stop)
 	return cmd
 }

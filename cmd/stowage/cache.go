@@ -254,6 +254,9 @@ func (cf *cacheFlags) connect(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := chosen.ensure(ctx); err != nil {
+		return nil, err
+	}
 	cf.addr = chosen.addr
 	cl, err := client.New(ctx, cf.addr)
 	if err != nil {
