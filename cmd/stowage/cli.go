@@ -68,6 +68,7 @@ their LLB.`,
 	root.AddCommand(
 		specCommand(groupBuild, "build [OPTIONS] [CONTEXT]", "Build a spec on buildkitd", buildSpec, maxArgs(1)),
 		specCommand(groupBuild, "llb [OPTIONS]", "Write the LLB of a spec to stdout (pipe it to buildctl build)", writeLLB, maxArgs(0)),
+		newInitCmd(),
 		specCommand(groupSpec, "lint [OPTIONS]", "Check a spec and its cache volume hazards; exit 1 on any finding", lintSpec, maxArgs(0)),
 		specCommand(groupSpec, "ids [OPTIONS]", "Print the cache volume IDs of a spec", ids, maxArgs(0)),
 		newCacheCmd(),

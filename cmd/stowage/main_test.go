@@ -227,3 +227,31 @@ func TestHelpAndCompletion(t *testing.T) {
 		}
 	}
 }
+
+// TestInit: init writes the spec of the project it finds, refuses to
+// replace one without --force, and says what it needs when it finds none.
+func TestInit(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/x\ngo 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := stowage(t, "init", dir)
+	if code != 0 || !strings.Contains(out, "for a go project, from go.mod") {
+		t.Fatalf("init: exit %d: %s%s", code, out, errOut)
+	}
+	if code, _, _ := stowage(t, "lint", "-f", filepath.Join(dir, "stowage.yaml")); code != 0 {
+		t.Errorf("lint of what init wrote: exit %d", code)
+	}
+	if code, _, errOut := stowage(t, "init", dir); code != 1 || !strings.Contains(errOut, "--force") {
+		t.Errorf("init over a spec: exit %d, %q; want 1 naming --force", code, errOut)
+	}
+	if code, out, _ := stowage(t, "init", "--force", "--syntax", "reg.example/stowage:1.2", "--print", dir); code != 0 || !strings.HasPrefix(out, "# syntax=reg.example/stowage:1.2\n") {
+		t.Errorf("init --print --syntax: exit %d, %q", code, out)
+	}
+	if code, _, errOut := stowage(t, "init", t.TempDir()); code != 1 || !strings.Contains(errOut, "found nothing to build") {
+		t.Errorf("init of an empty directory: exit %d, %q", code, errOut)
+	}
+	if code, _, _ := stowage(t, "init", "--kind", "cobol", dir); code != 2 {
+		t.Errorf("init --kind cobol: exit %d, want 2", code)
+	}
+}
