@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,8 +30,16 @@ func TestChooseBuilder(t *testing.T) {
 	defer func(f func() []string) { defaultSocketPaths = f }(defaultSocketPaths)
 	noSocket := filepath.Join(t.TempDir(), "buildkitd.sock")
 	defaultSocketPaths = func() []string { return []string{noSocket} }
+	// PATH and XDG dirs of the test's own: no buildkitd, then a fake one.
+	empty, withBuildkitd, xdg := t.TempDir(), t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(withBuildkitd, "buildkitd"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_DATA_HOME", filepath.Join(xdg, "data"))
+	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(xdg, "run"))
 	for _, tc := range []struct {
 		name, addr, builder, host, buildxEnv, current string
+		path                                          string
 		want, why, err                                string
 	}{
 		{name: "addr wins", addr: "unix:///a.sock", builder: "remote", host: "tcp://h:1", want: "unix:///a.sock", why: "--addr"},
@@ -41,11 +50,13 @@ func TestChooseBuilder(t *testing.T) {
 		{name: "kubernetes says what to pass", builder: "k8s", err: "kube-pod://"},
 		{name: "unknown builder", builder: "nope", err: "no such buildx builder"},
 		{name: "dockerd's default builder", builder: "default", err: "docker driver"},
-		{name: "nothing at all", err: "make a buildx builder"},
+		{name: "nothing at all", err: "put buildkitd on PATH"},
+		{name: "buildkitd on PATH", path: withBuildkitd, want: "unix://" + filepath.Join(xdg, "run", "stowage", "buildkitd.sock"), why: "to be started from PATH"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("BUILDKIT_HOST", tc.host)
 			t.Setenv("BUILDX_BUILDER", tc.buildxEnv)
+			t.Setenv("PATH", cmp.Or(tc.path, empty))
 			os.Remove(filepath.Join(store, "current"))
 			if tc.current != "" {
 				write("current", tc.current)
