@@ -129,6 +129,9 @@ func (b *builder) build(ctx context.Context, platform *ocispecs.Platform, _ int)
 	if err != nil {
 		return nil, err
 	}
+	if err := checkCaps(def, b.c.BuildOpts().LLBCaps, s.File); err != nil {
+		return nil, withSource(err, b.src.SourceMap)
+	}
 	// Evaluate a graph whose failures BuildKit would report without a YAML
 	// location, so they point at the field that causes them (solveerrors.go).
 	evaluate := needsEvaluation(s, res.Steps)
