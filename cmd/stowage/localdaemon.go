@@ -7,9 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -84,6 +84,9 @@ func (d *localDaemon) pid() int {
 // command is how the daemon is started: rootless through rootlesskit when
 // not root, as BuildKit's docs say.
 func (d *localDaemon) command() ([]string, error) {
+	if runtime.GOOS != "linux" {
+		return nil, errors.New("stowage starts buildkitd itself on Linux only: here, use a buildx builder (docker buildx create --use) or pass --addr")
+	}
 	bin, err := exec.LookPath("buildkitd")
 	if err != nil {
 		return nil, errors.New("no buildkitd on PATH to start")
@@ -121,7 +124,7 @@ func (d *localDaemon) start(ctx context.Context) (int, error) {
 	defer logf.Close()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
@@ -154,7 +157,7 @@ func (d *localDaemon) stop(ctx context.Context) (int, error) {
 	if pid == 0 {
 		return 0, nil
 	}
-	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
+	if err := terminate(pid); err != nil {
 		return pid, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
