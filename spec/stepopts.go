@@ -132,7 +132,7 @@ func (d *decoder) mode(n *yaml.Node, p string) *uint32 {
 }
 
 // MaxID is the largest uid or gid Linux takes: (uid_t)-1 means "unchanged".
-const MaxID = 1<<32 - 2
+const MaxID uint64 = 1<<32 - 2
 
 // checkOwnerIDs checks the numeric parts of an owner "uid:gid" or a user.
 func (d *decoder) checkOwnerIDs(owner string, r Range, p string) {
