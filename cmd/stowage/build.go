@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/docker/cli/cli/config"
@@ -43,7 +45,8 @@ type buildFlags struct {
 	noCache, push               bool
 	contexts, secrets, ssh      strs
 	outputs, cacheFrom, cacheTo strs
-	allow, tags                 strs
+	allow, tags, attests        strs
+	sbom, provenance            string
 }
 
 func (b *buildFlags) register(fs *pflag.FlagSet) {
@@ -62,6 +65,9 @@ func (b *buildFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&b.metadataFile, "metadata-file", "", "write the build's result (the image digest, …) as JSON to `FILE`, as buildx does")
 	fs.Var(&b.cacheFrom, "cache-from", "a build cache to import, `type=registry,ref=REF`… (repeatable)")
 	fs.Var(&b.cacheTo, "cache-to", "a build cache to export, `type=registry,ref=REF`… (repeatable)")
+	fs.Var(&b.attests, "attest", "an attestation, `type=sbom[,generator=IMAGE]` or type=provenance[,mode=min|max], as buildx (repeatable)")
+	fs.StringVar(&b.sbom, "sbom", "", "short for --attest type=sbom: `true`, false or generator=IMAGE")
+	fs.StringVar(&b.provenance, "provenance", "", "short for --attest type=provenance: `true`, false or mode=min|max")
 	fs.Var(&b.allow, "allow", "grant an entitlement, `network.host|security.insecure` (repeatable)")
 }
 
@@ -268,6 +274,11 @@ func (b *buildFlags) solveOpt(c *common, contextDir, file string) (*client.Solve
 	if b.noCache {
 		attrs["no-cache"] = ""
 	}
+	attests, err := attestAttrs(b.attests, b.sbom, b.provenance)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(attrs, attests)
 	locals := map[string]fsutil.FS{dockerui.DefaultLocalNameContext: ctxFS, dockerui.DefaultLocalNameDockerfile: specFS}
 	for _, nc := range b.contexts {
 		name, value, ok := strings.Cut(nc, "=")
@@ -385,6 +396,45 @@ func (b *buildFlags) tagExports(exports []client.ExportEntry) ([]client.ExportEn
 		image.Attrs["push"] = "true"
 	}
 	return exports, nil
+}
+
+// attestAttrs turns --attest, --sbom and --provenance into the frontend
+// attrs buildx sends for them: attest:TYPE=the other fields.
+func attestAttrs(attests []string, sbom, provenance string) (map[string]string, error) {
+	all := slices.Clone(attests)
+	for _, short := range []struct{ typ, flag, v string }{{"sbom", "--sbom", sbom}, {"provenance", "--provenance", provenance}} {
+		switch v := short.v; {
+		case v == "":
+		case v == "true":
+			all = append(all, "type="+short.typ)
+		case v == "false":
+			all = append(all, "type="+short.typ+",disabled=true")
+		case strings.Contains(v, "="):
+			all = append(all, "type="+short.typ+","+v)
+		default:
+			return nil, usageError{fmt.Sprintf("%s %q: write true, false or KEY=VALUE fields", short.flag, v)}
+		}
+	}
+	attrs := map[string]string{}
+	for _, a := range all {
+		fields, err := csv.NewReader(strings.NewReader(a)).Read()
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("--attest %q: %v", a, err)}
+		}
+		typ, rest := "", []string{}
+		for _, f := range fields {
+			if v, ok := strings.CutPrefix(f, "type="); ok {
+				typ = v
+			} else {
+				rest = append(rest, f)
+			}
+		}
+		if typ != "sbom" && typ != "provenance" {
+			return nil, usageError{fmt.Sprintf("--attest %q: write type=sbom or type=provenance", a)}
+		}
+		attrs["attest:"+typ] = strings.Join(rest, ",")
+	}
+	return attrs, nil
 }
 
 // isURLish reports whether a --build-context value is a source BuildKit

@@ -121,6 +121,8 @@ func TestBuildUsageErrors(t *testing.T) {
 		{[]string{"-o", "type", dir}, "--output: "},
 		{[]string{dir, dir}, "one build context, not 2"},
 		{[]string{"--push", dir}, "--push: name the image with -t REF"},
+		{[]string{"--attest", "type=vex", dir}, `--attest "type=vex": write type=sbom or type=provenance`},
+		{[]string{"--sbom", "yes", dir}, `--sbom "yes": write true, false or KEY=VALUE fields`},
 		{[]string{"-o", "type=image,name=x", "-t", "y", dir}, "the image --output already has name=x"},
 	} {
 		t.Run(tc.want, func(t *testing.T) {
@@ -162,5 +164,18 @@ func TestParseCall(t *testing.T) {
 		case err != nil || name != tc.name || format != tc.format:
 			t.Errorf("parseCall(%q) = %q, %q, %v; want %q, %q", tc.in, name, format, err, tc.name, tc.format)
 		}
+	}
+}
+
+// TestAttestAttrs: --attest, --sbom and --provenance become the attrs
+// buildx sends for the same flags.
+func TestAttestAttrs(t *testing.T) {
+	got, err := attestAttrs([]string{"type=sbom,generator=reg/scanner:1", `type=provenance,"mode=max"`}, "", "")
+	if err != nil || !maps.Equal(got, map[string]string{"attest:sbom": "generator=reg/scanner:1", "attest:provenance": "mode=max"}) {
+		t.Errorf("--attest: %v, %v", got, err)
+	}
+	got, err = attestAttrs(nil, "true", "false")
+	if err != nil || !maps.Equal(got, map[string]string{"attest:sbom": "", "attest:provenance": "disabled=true"}) {
+		t.Errorf("--sbom true --provenance false: %v, %v", got, err)
 	}
 }
