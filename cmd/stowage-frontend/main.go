@@ -14,7 +14,16 @@ import (
 	"github.com/stowage-build/stowage/frontend"
 )
 
+// version is stamped by the image build (-ldflags "-X main.version=…").
+var version = "dev"
+
 func main() {
+	// BuildKit runs the frontend without arguments; --version is for people
+	// looking at an image they pulled.
+	if len(os.Args) == 2 && os.Args[1] == "--version" {
+		fmt.Println("stowage-frontend", version)
+		return
+	}
 	if err := grpcclient.RunFromEnvironment(appcontext.Context(), frontend.Build); err != nil {
 		bklog.L.Errorf("fatal error: %+v", err)
 		fmt.Fprintln(os.Stderr, err)
