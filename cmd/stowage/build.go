@@ -121,7 +121,7 @@ func buildSpec(ctx context.Context, c *common, args []string, out io.Writer) err
 	if mode != progressui.QuietMode && chosen.why != "--addr" {
 		fmt.Fprintf(c.stderr, "stowage: building on %s (%s)\n", chosen.addr, chosen.why)
 	}
-	cl, err := client.New(ctx, b.addr)
+	cl, err := chosen.connect(ctx)
 	if err != nil {
 		return fmt.Errorf("connecting to buildkitd at %s: %w", b.addr, err)
 	}

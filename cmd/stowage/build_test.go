@@ -82,6 +82,8 @@ func TestBuildTags(t *testing.T) {
 		{"tag only", []string{"-t", "r/a:1"}, []string{"image name=r/a:1"}},
 		{"tag names the image output", []string{"-o", "type=registry", "-t", "r/a:1"}, []string{"image name=r/a:1 push=true"}},
 		{"registry output", []string{"-o", "type=registry,name=r/a:2"}, []string{"image name=r/a:2 push=true"}},
+		// As release.yml pushes the channel tags.
+		{"quoted names", []string{"-o", `type=image,"name=r/a:1.2.3,r/a:1.2,r/a:1",push=true,rewrite-timestamp=true`}, []string{"image name=r/a:1.2.3,r/a:1.2,r/a:1 push=true rewrite-timestamp=true"}},
 		{"tag beside a local output", []string{"-o", "type=local,dest=" + dir, "-t", "r/a:1"}, []string{"local", "image name=r/a:1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -21,6 +21,24 @@ type builderChoice struct {
 	// start is stowage's own buildkitd when it is the choice and does not
 	// run yet: ensure starts it.
 	start *localDaemon
+	// opts dial the daemon another way than addr: dockerd's BuildKit.
+	opts []client.ClientOpt
+}
+
+// connect makes a client of the chosen daemon.
+func (ch *builderChoice) connect(ctx context.Context) (*client.Client, error) {
+	if ch.opts != nil {
+		return client.New(ctx, "", ch.opts...)
+	}
+	return client.New(ctx, ch.addr)
+}
+
+// dockerChoice is dockerd's own BuildKit at host, when dockerd is there.
+func dockerChoice(host, why string) (builderChoice, bool) {
+	if !dockerdThere(host) {
+		return builderChoice{}, false
+	}
+	return builderChoice{addr: "docker:" + host, why: "dockerd's own BuildKit, through " + why, opts: dockerClientOpts(host)}, true
 }
 
 // ensure starts the chosen daemon when it is stowage's own and not yet up.
@@ -40,12 +58,21 @@ func (ch *builderChoice) ensure(ctx context.Context) error {
 
 // chooseBuilder picks the buildkitd a command talks to, in this order:
 // --addr; --builder NAME (a buildx builder); $BUILDKIT_HOST; the current
-// buildx builder ($BUILDX_BUILDER, else buildx's own "current"); buildkitd's
-// default socket; stowage's own buildkitd, started from PATH when it does
-// not run. A flag beats the environment, as in docker and buildx.
+// buildx builder ($BUILDX_BUILDER, else buildx's own "current"); dockerd's
+// own BuildKit through the current docker context, when dockerd is there;
+// buildkitd's default socket; stowage's own buildkitd, started from PATH
+// when it does not run. A flag beats the environment, as in docker and
+// buildx. buildx's "default" builder is dockerd's BuildKit.
 func chooseBuilder(addr, builder string) (builderChoice, error) {
 	if addr != "" {
 		return builderChoice{addr: addr, why: "--addr"}, nil
+	}
+	if builder == "default" {
+		host, why := dockerEndpoint()
+		if ch, ok := dockerChoice(host, why+", buildx builder default from --builder"); ok {
+			return ch, nil
+		}
+		return builderChoice{}, fmt.Errorf("--builder default: it is dockerd's own BuildKit, and no dockerd answers at %s (%s)", host, why)
 	}
 	if builder != "" {
 		a, err := buildxAddr(builder)
@@ -58,13 +85,20 @@ func chooseBuilder(addr, builder string) (builderChoice, error) {
 		return builderChoice{addr: h, why: "$BUILDKIT_HOST"}, nil
 	}
 	var tried []string
-	if name, why := currentBuildx(); name != "" {
+	if name, why := currentBuildx(); name != "" && name != "default" {
 		a, err := buildxAddr(name)
 		if err == nil {
 			return builderChoice{addr: a, why: "buildx builder " + name + ", " + why}, nil
 		}
 		tried = append(tried, fmt.Sprintf("the current buildx builder %s (%s): %v", name, why, err))
 	}
+	// Docker's own BuildKit: what docker buildx build uses with no builder
+	// of its own (buildx's "default", the docker driver).
+	host, why := dockerEndpoint()
+	if ch, ok := dockerChoice(host, why); ok {
+		return ch, nil
+	}
+	tried = append(tried, "no dockerd at "+host+" ("+why+")")
 	for _, sock := range defaultSocketPaths() {
 		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			return builderChoice{addr: "unix://" + sock, why: "buildkitd's default socket"}, nil
@@ -132,9 +166,6 @@ func currentBuildx() (name, why string) {
 func buildxAddr(name string) (string, error) {
 	dt, err := os.ReadFile(filepath.Join(buildxDir(), "instances", name))
 	if errors.Is(err, os.ErrNotExist) {
-		if name == "default" {
-			return "", errors.New("it is dockerd's own BuildKit (the docker driver), which this CLI cannot reach: make a builder with `docker buildx create --driver docker-container --use`")
-		}
 		return "", fmt.Errorf("no such buildx builder in %s (docker buildx ls lists them)", buildxDir())
 	}
 	if err != nil {
@@ -175,7 +206,7 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 		fmt.Fprintf(out, "not running: stowage build or stowage cache starts it as %s\n", strings.Join(args, " "))
 		return nil
 	}
-	cl, err := client.New(ctx, ch.addr)
+	cl, err := ch.connect(ctx)
 	if err != nil {
 		return fmt.Errorf("connecting to buildkitd at %s: %w", ch.addr, err)
 	}

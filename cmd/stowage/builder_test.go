@@ -1,7 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,10 +43,27 @@ func TestChooseBuilder(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("XDG_DATA_HOME", filepath.Join(xdg, "data"))
+	// A dockerd's socket, and a docker context "ci" whose endpoint it is.
+	dockerSock := filepath.Join(xdg, "docker.sock")
+	l, err := net.Listen("unix", dockerSock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dockerCfg := t.TempDir()
+	sum := sha256.Sum256([]byte("ci"))
+	_ = os.MkdirAll(filepath.Join(dockerCfg, "contexts", "meta", hex.EncodeToString(sum[:])), 0o755)
+	if err := os.WriteFile(filepath.Join(dockerCfg, "config.json"), []byte(`{"currentContext": "ci"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dockerCfg, "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json"),
+		[]byte(`{"Name":"ci","Endpoints":{"docker":{"Host":"unix://`+dockerSock+`"}}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	t.Setenv("XDG_RUNTIME_DIR", filepath.Join(xdg, "run"))
 	for _, tc := range []struct {
 		name, addr, builder, host, buildxEnv, current string
-		path                                          string
+		path, dockerHost, dockerConfig                string
 		want, why, err                                string
 	}{
 		{name: "addr wins", addr: "unix:///a.sock", builder: "remote", host: "tcp://h:1", want: "unix:///a.sock", why: "--addr"},
@@ -49,7 +73,10 @@ func TestChooseBuilder(t *testing.T) {
 		{name: "buildx current", current: `{"Key":"x","Name":"remote","Global":false}`, want: "tcp://10.0.0.1:1234", why: "current builder"},
 		{name: "kubernetes says what to pass", builder: "k8s", err: "kube-pod://"},
 		{name: "unknown builder", builder: "nope", err: "no such buildx builder"},
-		{name: "dockerd's default builder", builder: "default", err: "docker driver"},
+		{name: "buildx's default builder is dockerd's", builder: "default", err: "--builder default: it is dockerd's own BuildKit, and no dockerd answers"},
+		{name: "dockerd from DOCKER_HOST", dockerHost: "unix://" + dockerSock, want: "docker:unix://" + dockerSock, why: "dockerd's own BuildKit, through $DOCKER_HOST"},
+		{name: "dockerd from the docker context", dockerConfig: dockerCfg, want: "docker:unix://" + dockerSock, why: "docker context ci, docker's current context"},
+		{name: "--builder default reaches dockerd", builder: "default", dockerHost: "unix://" + dockerSock, want: "docker:unix://" + dockerSock, why: "buildx builder default from --builder"},
 		{name: "nothing at all", err: "put buildkitd on PATH"},
 		{name: "buildkitd on PATH", path: withBuildkitd, want: "unix://" + filepath.Join(xdg, "run", "stowage", "buildkitd.sock"), why: "to be started from PATH"},
 	} {
@@ -57,6 +84,13 @@ func TestChooseBuilder(t *testing.T) {
 			t.Setenv("BUILDKIT_HOST", tc.host)
 			t.Setenv("BUILDX_BUILDER", tc.buildxEnv)
 			t.Setenv("PATH", cmp.Or(tc.path, empty))
+			// No dockerd unless the case has one, whatever this machine runs.
+			host := cmp.Or(tc.dockerHost, "unix:///nonexistent/docker.sock")
+			if tc.dockerConfig != "" {
+				host = ""
+			}
+			t.Setenv("DOCKER_HOST", host)
+			t.Setenv("DOCKER_CONFIG", cmp.Or(tc.dockerConfig, empty))
 			os.Remove(filepath.Join(store, "current"))
 			if tc.current != "" {
 				write("current", tc.current)
@@ -72,5 +106,56 @@ func TestChooseBuilder(t *testing.T) {
 				t.Errorf("got %+v, %v; want %s (%s)", got, err, tc.want, tc.why)
 			}
 		})
+	}
+}
+
+// TestDialHijack: the bytes stowage sends dockerd are the docker client's
+// hijack: POST PATH with Connection: Upgrade, Upgrade: PROTO and the
+// session's headers; after dockerd's 101 the connection carries the
+// protocol, bytes dockerd sent with the 101 included.
+func TestDialHijack(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	got := make(chan *http.Request, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		req, err := http.ReadRequest(bufio.NewReader(c))
+		if err != nil {
+			return
+		}
+		got <- req
+		io.WriteString(c, "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\nhello")
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(c, buf); err == nil {
+			c.Write(buf)
+		}
+	}()
+	conn, err := dialHijack(context.Background(), "unix://"+sock, "/session", "h2c", map[string][]string{"X-Docker-Expose-Session-Uuid": {"abc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := <-got
+	if req.Method != http.MethodPost || req.URL.Path != "/session" || req.Header.Get("Connection") != "Upgrade" ||
+		req.Header.Get("Upgrade") != "h2c" || req.Header.Get("X-Docker-Expose-Session-Uuid") != "abc" {
+		t.Errorf("dockerd got %s %s %v", req.Method, req.URL.Path, req.Header)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "hello" {
+		t.Errorf("after the upgrade read %q, %v", buf, err)
+	}
+	if _, err := conn.Write([]byte("ping")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(conn, buf[:4]); err != nil || string(buf[:4]) != "ping" {
+		t.Errorf("the echo read %q, %v", buf[:4], err)
 	}
 }

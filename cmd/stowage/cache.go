@@ -258,7 +258,7 @@ func (cf *cacheFlags) connect(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	cf.addr = chosen.addr
-	cl, err := client.New(ctx, cf.addr)
+	cl, err := chosen.connect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to buildkitd at %s: %w", cf.addr, err)
 	}
