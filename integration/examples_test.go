@@ -25,6 +25,8 @@ func (s *stack) exampleContexts() []string {
 		{"node:20", s.node},
 		{"python:3.11", s.python},
 		{"debian:bookworm", s.debian},
+		{"debian:bookworm-slim", s.debian},
+		{"rust:1", s.rust},
 	} {
 		if c.ref != "" {
 			out = append(out, "--build-context", c.name+"=docker-image://"+c.ref)

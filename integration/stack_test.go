@@ -37,6 +37,7 @@ type stack struct {
 	node     string // node:20, made from the host's node
 	python   string // python:3.11, made from Debian's python3.11
 	debian   string // debian:bookworm, made by debootstrap
+	rust     string // rust:1, Debian's cargo on that debian image
 	buildctl string
 	builder  string // docker buildx builder name
 }
@@ -56,6 +57,7 @@ func needStack(t testing.TB) *stack {
 		node:     os.Getenv("STOWAGE_NODE_IMAGE"),
 		python:   os.Getenv("STOWAGE_PYTHON_IMAGE"),
 		debian:   os.Getenv("STOWAGE_DEBIAN_IMAGE"),
+		rust:     os.Getenv("STOWAGE_RUST_IMAGE"),
 		buildctl: os.Getenv("BUILDCTL"),
 		builder:  os.Getenv("STOWAGE_BUILDX_BUILDER"),
 	}

@@ -96,9 +96,12 @@ func detectNode(dir fs.FS, p *Project) bool {
 			p.Version = strings.SplitN(v, ".", 2)[0]
 		}
 	}
-	var pkg struct{ Main string }
-	if dt, err := fs.ReadFile(dir, "package.json"); err == nil && json.Unmarshal(dt, &pkg) == nil && pkg.Main != "" {
-		p.Main = pkg.Main
+	var pkg struct{ Main, PackageManager string }
+	if dt, err := fs.ReadFile(dir, "package.json"); err == nil && json.Unmarshal(dt, &pkg) == nil {
+		if pkg.Main != "" {
+			p.Main = pkg.Main
+		}
+		p.Corepack = pkg.PackageManager != ""
 	}
 	return true
 }

@@ -43,8 +43,11 @@ type Project struct {
 	// Go: the main package's path ("." or ./cmd/NAME) and the binary's
 	// name; empty Main for a library (build and test only).
 	Main, Binary string
-	// Node: the package manager (npm, pnpm, yarn) and its lock file.
+	// Node: the package manager (npm, pnpm, yarn) and its lock file;
+	// Corepack when package.json pins the manager (packageManager:), which
+	// corepack then fetches, else npm installs pnpm or yarn itself.
 	Manager, Lock string
+	Corepack      bool
 	// Python: requirements.txt, pyproject.toml or uv.lock's installer.
 	Requirements string
 	// Apt: the base image and the packages the Dockerfile installs.

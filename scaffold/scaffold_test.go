@@ -35,6 +35,8 @@ var projects = []struct {
 		Node, Project{Version: "22", Manager: "npm", Lock: "package-lock.json", Main: "server.js"}},
 	{"pnpm", fstest.MapFS{"package.json": file(`{}`), "pnpm-lock.yaml": file("")},
 		Node, Project{Version: "20", Manager: "pnpm", Lock: "pnpm-lock.yaml", Main: "index.js"}},
+	{"pnpm-corepack", fstest.MapFS{"package.json": file(`{"packageManager": "pnpm@9.15.0"}`), "pnpm-lock.yaml": file("")},
+		Node, Project{Version: "20", Manager: "pnpm", Lock: "pnpm-lock.yaml", Main: "index.js", Corepack: true}},
 	{"yarn", fstest.MapFS{"package.json": file(`{}`), "yarn.lock": file("")},
 		Node, Project{Version: "20", Manager: "yarn", Lock: "yarn.lock", Main: "index.js"}},
 	{"pip", fstest.MapFS{"requirements.txt": file("flask\n"), "app.py": file("")},
@@ -59,7 +61,7 @@ func TestTemplates(t *testing.T) {
 				t.Fatal(err)
 			}
 			if p.Kind != tc.kind || p.Name != "my-app" || p.Version != tc.want.Version || p.Main != tc.want.Main || p.Binary != tc.want.Binary ||
-				p.Manager != tc.want.Manager || p.Lock != tc.want.Lock || p.Requirements != tc.want.Requirements || p.Base != tc.want.Base ||
+				p.Manager != tc.want.Manager || p.Corepack != tc.want.Corepack || p.Lock != tc.want.Lock || p.Requirements != tc.want.Requirements || p.Base != tc.want.Base ||
 				!slices.Equal(p.Packages, tc.want.Packages) {
 				t.Errorf("detected %+v, want kind %s and %+v", p, tc.kind, tc.want)
 			}
