@@ -153,7 +153,7 @@ func identity(c *spec.Cache) string {
 	var b strings.Builder
 	b.WriteString(string(c.Scope))
 	for _, t := range c.Tokens {
-		fmt.Fprintf(&b, "\x00%q|%q|%q", t.Value, t.Hash, t.Digest)
+		fmt.Fprintf(&b, "\x00%q", spec.TokenIdentity(t))
 	}
 	return b.String()
 }

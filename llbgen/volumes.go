@@ -117,16 +117,40 @@ func volume(ctx context.Context, s *spec.Spec, c *spec.Cache, opt VolumeOptions)
 func RestorePointID(id string) string { return id + ".restore" }
 
 func tokenValue(ctx context.Context, t spec.Token, r TokenResolver) (string, error) {
-	switch {
-	case t.IsLiteral():
-		return t.Value, nil
-	case r == nil:
-		return "", fmt.Errorf("this key token needs the build context and registry, which only a build has")
-	case t.Hash != nil:
-		return r.HashFiles(ctx, t.Hash)
-	default:
-		return r.ImageDigest(ctx, t.Digest)
+	res := spec.VisitToken[tokenResult](t, tokenResolution{ctx, r})
+	return res.value, res.err
+}
+
+type tokenResult struct {
+	value string
+	err   error
+}
+
+// tokenResolution resolves each kind of token: a literal is itself, the
+// others ask the build's resolver.
+type tokenResolution struct {
+	ctx context.Context
+	r   TokenResolver
+}
+
+var errNoResolver = fmt.Errorf("this key token needs the build context and registry, which only a build has")
+
+func (tokenResolution) Literal(l spec.LiteralToken) tokenResult { return tokenResult{l.Value, nil} }
+
+func (t tokenResolution) Hash(h spec.HashToken) tokenResult {
+	if t.r == nil {
+		return tokenResult{"", errNoResolver}
 	}
+	v, err := t.r.HashFiles(t.ctx, h.Globs)
+	return tokenResult{v, err}
+}
+
+func (t tokenResolution) Digest(d spec.DigestToken) tokenResult {
+	if t.r == nil {
+		return tokenResult{"", errNoResolver}
+	}
+	v, err := t.r.ImageDigest(t.ctx, d.Image)
+	return tokenResult{v, err}
 }
 
 // specError makes a positioned error about the spec, in the same form as

@@ -72,13 +72,21 @@ func checkModel(t *testing.T, s *Spec) {
 			t.Errorf("cache %q: parent %q does not exist", c.Name, c.From)
 		}
 		for _, tok := range c.Tokens {
-			switch {
-			case tok.Hash != nil:
-				if len(tok.Hash) == 0 || slices.Contains(tok.Hash, "") {
-					t.Errorf("cache %q: hash token %q", c.Name, tok.Hash)
+			switch k := tok.Kind.(type) {
+			case HashToken:
+				if len(k.Globs) == 0 || slices.Contains(k.Globs, "") {
+					t.Errorf("cache %q: hash token %q", c.Name, k.Globs)
 				}
-			case tok.Digest == "" && tok.Value == "":
-				t.Errorf("cache %q: empty token", c.Name)
+			case DigestToken:
+				if k.Image == "" {
+					t.Errorf("cache %q: empty digest token", c.Name)
+				}
+			case LiteralToken:
+				if k.Value == "" {
+					t.Errorf("cache %q: empty token", c.Name)
+				}
+			default:
+				t.Errorf("cache %q: token kind %T", c.Name, tok.Kind)
 			}
 		}
 	}

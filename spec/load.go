@@ -417,11 +417,12 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 			"hash": func(v *yaml.Node, path string) {
 				set++
 				before := len(d.errs.list)
-				t.Hash = d.strs(v, path, "a glob", true)
+				var h HashToken
+				h.Globs = d.strs(v, path, "a glob", true)
 				// An empty glob after another error is that error's echo.
 				ok := len(d.errs.list) == before
 				n := d.resolve(v)
-				for i, g := range t.Hash {
+				for i, g := range h.Globs {
 					r := rangeOf(n)
 					if n.Kind == yaml.SequenceNode {
 						r = rangeOf(d.resolve(n.Content[i]))
@@ -439,33 +440,39 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 						d.add(r, index(path, i), hint, "%v", err)
 					}
 				}
-				if len(t.Hash) == 0 && n.Kind == yaml.SequenceNode {
+				if len(h.Globs) == 0 && n.Kind == yaml.SequenceNode {
 					d.add(rangeOf(n), path, "list the files the cache depends on, like [package-lock.json]", "a hash token needs at least one glob")
 				}
-				if t.Hash == nil {
-					t.Hash = []string{}
+				if h.Globs == nil {
+					h.Globs = []string{}
 				}
+				t.Kind = h
 			},
 			"digest": func(v *yaml.Node, path string) {
 				set++
-				var ok bool
-				if t.Digest, ok = d.strOK(v, path, "an image reference"); ok {
-					if _, err := parseImageRef(t.Digest); err != nil {
-						d.add(rangeOf(v), path, "write an image reference like debian:bookworm", "%q is not an image reference: %v", t.Digest, err)
+				image, ok := d.strOK(v, path, "an image reference")
+				if ok {
+					if _, err := parseImageRef(image); err != nil {
+						d.add(rangeOf(v), path, "write an image reference like debian:bookworm", "%q is not an image reference: %v", image, err)
 					}
 				}
+				t.Kind = DigestToken{image}
 			},
 		})
 		if set != 1 {
 			d.add(t.Range, path, "write one of {hash: [GLOB, …]} or {digest: IMAGE}", "a key token mapping needs exactly one of hash or digest")
 		}
+		if t.Kind == nil {
+			t.Kind = LiteralToken{}
+		}
 		return t
 	}
 	before := len(d.errs.list)
-	t.Value = d.str(n, path, "a string")
-	if t.Value == "" && n.Kind == yaml.ScalarNode && !isNull(n) && len(d.errs.list) == before {
+	value := d.str(n, path, "a string")
+	if value == "" && n.Kind == yaml.ScalarNode && !isNull(n) && len(d.errs.list) == before {
 		d.add(t.Range, path, "give the token a value, or set the arg it refers to", "a cache key token is empty")
 	}
+	t.Kind = LiteralToken{value}
 	return t
 }
 

@@ -40,17 +40,16 @@ func loadFile(t *testing.T, file string) *Spec {
 func values(tokens []Token) []string {
 	out := make([]string, len(tokens))
 	for i, tok := range tokens {
-		switch {
-		case tok.Hash != nil:
-			out[i] = "hash:" + strings.Join(tok.Hash, ",")
-		case tok.Digest != "":
-			out[i] = "digest:" + tok.Digest
-		default:
-			out[i] = tok.Value
-		}
+		out[i] = VisitToken[string](tok, shown{})
 	}
 	return out
 }
+
+type shown struct{}
+
+func (shown) Literal(l LiteralToken) string { return l.Value }
+func (shown) Hash(h HashToken) string       { return "hash:" + strings.Join(h.Globs, ",") }
+func (shown) Digest(d DigestToken) string   { return "digest:" + d.Image }
 
 func equal[T any](t *testing.T, what string, got, want T) {
 	t.Helper()
@@ -634,7 +633,7 @@ func TestLoadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nil platform args mean the host platform, for build and target alike.
-	equal(t, "token", s.Caches[0].Tokens[0].Value, PlatformArgs(nil, nil)["TARGETPLATFORM"])
+	equal(t, "token", s.Caches[0].Tokens[0].Value(), PlatformArgs(nil, nil)["TARGETPLATFORM"])
 	equal(t, "file", s.File, DefaultFile)
 
 	_, err = Load([]byte("project: p\nsteps:\n  a: {from: nope!}\n"), Options{File: "ci/stowage.yaml"})
@@ -719,7 +718,7 @@ steps:
 	for _, k := range s.Cache("build").RestoreTokens {
 		var tokens []string
 		for _, tk := range k {
-			tokens = append(tokens, tk.Value)
+			tokens = append(tokens, tk.Value())
 		}
 		got = append(got, tokens)
 	}

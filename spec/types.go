@@ -6,7 +6,10 @@
 // model it returns knows nothing of LLB: package llbgen lowers it.
 package spec
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Pos is a 1-based line and column in the spec file.
 type Pos struct {
@@ -137,20 +140,69 @@ func (c *Cache) FieldRange(field string) Range {
 	return c.Range
 }
 
-// Token is one element of a cache key: a literal string, or a value derived
-// from the build context's files or from an image.
+// Token is one element of a cache key, and where it is written.
 type Token struct {
-	// Value is a literal token after interpolation.
-	Value string
-	// Hash, when set, derives the token from the files matching these globs.
-	Hash []string
-	// Digest, when set, derives the token from this image's manifest digest.
-	Digest string
-	Range  Range
+	Kind  TokenKind
+	Range Range
 }
 
+// TokenKind is what a key token is made of: a LiteralToken, a HashToken or
+// a DigestToken. Code that handles tokens does so through VisitToken with
+// a TokenVisitor, which has one method per kind: a new kind is a compile
+// error wherever a visitor does not handle it (its ID, lint's identity,
+// validation's equality).
+type TokenKind interface{ tokenKind() }
+
+// LiteralToken is a string, after interpolation.
+type LiteralToken struct{ Value string }
+
+// HashToken derives the token from the build context's files that match
+// Globs.
+type HashToken struct{ Globs []string }
+
+// DigestToken derives the token from the manifest digest Image resolves to.
+type DigestToken struct{ Image string }
+
+func (LiteralToken) tokenKind() {}
+func (HashToken) tokenKind()    {}
+func (DigestToken) tokenKind()  {}
+
+// TokenVisitor handles each kind of token, returning an R.
+type TokenVisitor[R any] interface {
+	Literal(LiteralToken) R
+	Hash(HashToken) R
+	Digest(DigestToken) R
+}
+
+// VisitToken calls v's method for t's kind.
+func VisitToken[R any](t Token, v TokenVisitor[R]) R {
+	switch k := t.Kind.(type) {
+	case LiteralToken:
+		return v.Literal(k)
+	case HashToken:
+		return v.Hash(k)
+	case DigestToken:
+		return v.Digest(k)
+	}
+	// Only this package makes kinds (tokenKind is unexported), and each is
+	// a case above.
+	panic(fmt.Sprintf("spec: token kind %T", t.Kind))
+}
+
+// Literal is a literal token at r.
+func Literal(value string, r Range) Token { return Token{Kind: LiteralToken{value}, Range: r} }
+
 // IsLiteral reports whether the token is a plain string.
-func (t Token) IsLiteral() bool { return t.Hash == nil && t.Digest == "" }
+func (t Token) IsLiteral() bool {
+	_, ok := t.Kind.(LiteralToken)
+	return ok
+}
+
+// Value is a literal token's string, "" for another kind.
+func (t Token) Value() string {
+	l, _ := t.Kind.(LiteralToken)
+	return l.Value
+}
 
 // SourceKind says where a step starts from, or where a copy or mount reads.
 type SourceKind string

@@ -91,7 +91,7 @@ const maxKeyTokens = 32
 func (d *decoder) validateCaches(s *Spec, v *lookup) {
 	for _, c := range s.Caches {
 		if c.Key == nil {
-			c.Key = []Token{{Value: c.Name, Range: c.Range}}
+			c.Key = []Token{Literal(c.Name, c.Range)}
 		}
 		if c.Sharing == "" {
 			c.Sharing = SharingShared
@@ -178,7 +178,7 @@ func (d *decoder) inherit(c, parent *Cache) bool {
 	}
 	tokens = append(tokens, c.Key...)
 	if g := c.Generation; g > 0 {
-		tokens = append(tokens, Token{Value: "generation=" + strconv.Itoa(g), Range: c.Range})
+		tokens = append(tokens, Literal("generation="+strconv.Itoa(g), c.Range))
 	}
 	if len(tokens) > maxKeyTokens {
 		d.add(c.FieldRange("key"), "caches."+c.Name+".key", "derive the volume from a parent nearer the root, or shorten the keys",
@@ -212,7 +212,7 @@ func (d *decoder) inheritRestore(c, parent *Cache) {
 		}
 		tokens = append(tokens, k...)
 		if g := c.Generation; g > 0 {
-			tokens = append(tokens, Token{Value: "generation=" + strconv.Itoa(g), Range: c.Range})
+			tokens = append(tokens, Literal("generation="+strconv.Itoa(g), c.Range))
 		}
 		if len(tokens) > maxKeyTokens {
 			d.add(r, index(path, i), "shorten the restore key", "restore key %d has %d tokens with its parents', more than %d", i, len(tokens), maxKeyTokens)
@@ -232,10 +232,21 @@ func (d *decoder) inheritRestore(c, parent *Cache) {
 
 // sameTokens reports whether two keys are written the same.
 func sameTokens(a, b []Token) bool {
-	return slices.EqualFunc(a, b, func(x, y Token) bool {
-		return x.Value == y.Value && x.Digest == y.Digest && slices.Equal(x.Hash, y.Hash) && (x.Hash == nil) == (y.Hash == nil)
-	})
+	return slices.EqualFunc(a, b, func(x, y Token) bool { return TokenIdentity(x) == TokenIdentity(y) })
 }
+
+// TokenIdentity is a token as written, kind included, as a string: two
+// tokens with the same identity always resolve to the same value, so
+// volumes whose keys agree on it are one cache.
+func TokenIdentity(t Token) string { return VisitToken[string](t, tokenIdentity{}) }
+
+type tokenIdentity struct{}
+
+func (tokenIdentity) Literal(l LiteralToken) string { return "literal\x00" + l.Value }
+func (tokenIdentity) Hash(h HashToken) string {
+	return "hash\x00" + strings.Join(h.Globs, "\x00")
+}
+func (tokenIdentity) Digest(d DigestToken) string { return "digest\x00" + d.Image }
 
 // keyRange spans a key's tokens.
 func keyRange(k []Token) Range {
