@@ -51,16 +51,7 @@ func (b *builder) outline(ctx context.Context) (*outline.Outline, error) {
 	}
 	for _, dep := range needed(s, st) {
 		for _, m := range dep.Mounts {
-			switch m.Type {
-			case spec.MountSecret:
-				if !slices.ContainsFunc(o.Secrets, func(x outline.Secret) bool { return x.Name == m.ID }) {
-					o.Secrets = append(o.Secrets, outline.Secret{Name: m.ID, Required: m.Required, Location: location(m.Range)})
-				}
-			case spec.MountSSH:
-				if !slices.ContainsFunc(o.SSH, func(x outline.SSH) bool { return x.Name == m.ID }) {
-					o.SSH = append(o.SSH, outline.SSH{Name: m.ID, Required: m.Required, Location: location(m.Range)})
-				}
-			}
+			spec.VisitMount[struct{}](m, outlineMounts{o})
 		}
 	}
 	for i, p := range plats {
@@ -144,4 +135,26 @@ func needed(s *spec.Spec, target *spec.Step) []*spec.Step {
 
 func location(r spec.Range) *pb.Location {
 	return &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{pbRange(r)}}
+}
+
+// outlineMounts lists, of each type of mount, what the build must be given:
+// secrets and SSH agents.
+type outlineMounts struct{ o *outline.Outline }
+
+func (outlineMounts) Cache(*spec.Mount) struct{} { return struct{}{} }
+func (outlineMounts) Tmpfs(*spec.Mount) struct{} { return struct{}{} }
+func (outlineMounts) Bind(*spec.Mount) struct{}  { return struct{}{} }
+
+func (om outlineMounts) Secret(m *spec.Mount) struct{} {
+	if !slices.ContainsFunc(om.o.Secrets, func(x outline.Secret) bool { return x.Name == m.ID }) {
+		om.o.Secrets = append(om.o.Secrets, outline.Secret{Name: m.ID, Required: m.Required, Location: location(m.Range)})
+	}
+	return struct{}{}
+}
+
+func (om outlineMounts) SSH(m *spec.Mount) struct{} {
+	if !slices.ContainsFunc(om.o.SSH, func(x outline.SSH) bool { return x.Name == m.ID }) {
+		om.o.SSH = append(om.o.SSH, outline.SSH{Name: m.ID, Required: m.Required, Location: location(m.Range)})
+	}
+	return struct{}{}
 }

@@ -67,50 +67,19 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState, n *
 	var ids []string
 	locked := map[string]bool{}
 	for i, m := range st.Mounts {
-		path := fmt.Sprintf("steps.%s.mounts[%d]", st.Name, i)
-		switch m.Type {
-		case spec.MountCache:
-			v := l.volumes[m.Cache]
-			if v.ID == "" {
-				return nil, specError(l.s, m.FieldRange("cache"), path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")
-			}
-			if l.throwaway(v) {
-				// Mounted per command by the step's loop (throwaways).
-				continue
-			}
-			src, sel := llb.Scratch(), ""
-			if vi := l.setupOf(m, ss.image.Config.User); vi != nil && v.Sharing == spec.SharingPrivate {
-				var err error
-				if src, err = l.privateSource(ctx, st, ss, vi, n); err != nil {
-					return nil, err
-				}
-				sel = privateRoot
-				l.sources[m] = src
-			}
-			opts = append(opts, cacheMount(m, v, src, sel))
-			ids = append(ids, m.Path+"="+v.ID)
-			if v.Sharing == spec.SharingLocked {
-				locked[v.ID] = true
-			}
-		case spec.MountTmpfs:
-			opts = append(opts, llb.AddMount(m.Path, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(m.Size))))
-		case spec.MountBind:
-			src, err := l.sourceState(ctx, m.From, ss, m.Range)
-			if err != nil {
-				return nil, err
-			}
-			mo := []llb.MountOption{llb.SourcePath(m.Src)}
-			if m.Readonly {
-				mo = append(mo, llb.Readonly)
-			} else {
-				// Writable, but what the step writes there is discarded.
-				mo = append(mo, llb.ForceNoOutput)
-			}
-			opts = append(opts, llb.AddMount(m.Path, src, mo...))
-		case spec.MountSecret:
-			opts = append(opts, secretMount(m))
-		case spec.MountSSH:
-			opts = append(opts, sshMount(m))
+		ml := mountLowering{l: l, ctx: ctx, st: st, ss: ss, n: n, path: fmt.Sprintf("steps.%s.mounts[%d]", st.Name, i)}
+		r := spec.VisitMount[loweredMount](m, ml)
+		if r.err != nil {
+			return nil, r.err
+		}
+		if r.opt != nil {
+			opts = append(opts, r.opt)
+		}
+		if r.id != "" {
+			ids = append(ids, m.Path+"="+r.id)
+		}
+		if r.locked {
+			locked[r.id] = true
 		}
 	}
 	if len(ids) > 0 {
@@ -119,6 +88,69 @@ func (l *lowering) mounts(ctx context.Context, st *spec.Step, ss *stepState, n *
 	opts = append(opts, lockGuard(len(locked))...)
 	return opts, nil
 }
+
+// loweredMount is one mount as LLB: its run option (none for a volume
+// mounted per command), and for a volume its ID and whether it is locked.
+type loweredMount struct {
+	opt    llb.RunOption
+	id     string
+	locked bool
+	err    error
+}
+
+// mountLowering lowers each type of mount of one step.
+type mountLowering struct {
+	l    *lowering
+	ctx  context.Context
+	st   *spec.Step
+	ss   *stepState
+	n    *namer
+	path string
+}
+
+func (ml mountLowering) Cache(m *spec.Mount) loweredMount {
+	l := ml.l
+	v := l.volumes[m.Cache]
+	if v.ID == "" {
+		return loweredMount{err: specError(l.s, m.FieldRange("cache"), ml.path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")}
+	}
+	if l.throwaway(v) {
+		// Mounted per command by the step's loop (throwaways).
+		return loweredMount{}
+	}
+	src, sel := llb.Scratch(), ""
+	if vi := l.setupOf(m, ml.ss.image.Config.User); vi != nil && v.Sharing == spec.SharingPrivate {
+		var err error
+		if src, err = l.privateSource(ml.ctx, ml.st, ml.ss, vi, ml.n); err != nil {
+			return loweredMount{err: err}
+		}
+		sel = privateRoot
+		l.sources[m] = src
+	}
+	return loweredMount{opt: cacheMount(m, v, src, sel), id: v.ID, locked: v.Sharing == spec.SharingLocked}
+}
+
+func (mountLowering) Tmpfs(m *spec.Mount) loweredMount {
+	return loweredMount{opt: llb.AddMount(m.Path, llb.Scratch(), llb.Tmpfs(llb.TmpfsSize(m.Size)))}
+}
+
+func (ml mountLowering) Bind(m *spec.Mount) loweredMount {
+	src, err := ml.l.sourceState(ml.ctx, m.From, ml.ss, m.Range)
+	if err != nil {
+		return loweredMount{err: err}
+	}
+	mo := []llb.MountOption{llb.SourcePath(m.Src)}
+	if m.Readonly {
+		mo = append(mo, llb.Readonly)
+	} else {
+		// Writable, but what the step writes there is discarded.
+		mo = append(mo, llb.ForceNoOutput)
+	}
+	return loweredMount{opt: llb.AddMount(m.Path, src, mo...)}
+}
+
+func (mountLowering) Secret(m *spec.Mount) loweredMount { return loweredMount{opt: secretMount(m)} }
+func (mountLowering) SSH(m *spec.Mount) loweredMount    { return loweredMount{opt: sshMount(m)} }
 
 // cacheMount mounts volume v by its ID. Shared and locked volumes are on
 // scratch, so the ID alone is the cache's identity in BuildKit; their seeds,

@@ -409,6 +409,36 @@ const (
 // MountTypes lists the valid mount types.
 var MountTypes = []MountType{MountCache, MountTmpfs, MountBind, MountSecret, MountSSH}
 
+// MountVisitor handles each type of mount, returning an R. Where a mount's
+// type decides what happens (the lowering, the outline), the code is a
+// visitor: a new type is a new method here, and a compile error in each
+// of them until it handles the type.
+type MountVisitor[R any] interface {
+	Cache(*Mount) R
+	Tmpfs(*Mount) R
+	Bind(*Mount) R
+	Secret(*Mount) R
+	SSH(*Mount) R
+}
+
+// VisitMount calls v's method for m's type. Load gives every mount one of
+// MountTypes (TestVisitMountCoversMountTypes).
+func VisitMount[R any](m *Mount, v MountVisitor[R]) R {
+	switch m.Type {
+	case MountCache:
+		return v.Cache(m)
+	case MountTmpfs:
+		return v.Tmpfs(m)
+	case MountBind:
+		return v.Bind(m)
+	case MountSecret:
+		return v.Secret(m)
+	case MountSSH:
+		return v.SSH(m)
+	}
+	panic(fmt.Sprintf("spec: mount type %q", m.Type))
+}
+
 // Mount is a filesystem mounted while a step's commands run.
 type Mount struct {
 	Type MountType

@@ -1,0 +1,45 @@
+package spec
+
+import (
+	"slices"
+	"testing"
+)
+
+// named records which method a visitor called.
+type named struct{}
+
+func (named) Cache(*Mount) string  { return "cache" }
+func (named) Tmpfs(*Mount) string  { return "tmpfs" }
+func (named) Bind(*Mount) string   { return "bind" }
+func (named) Secret(*Mount) string { return "secret" }
+func (named) SSH(*Mount) string    { return "ssh" }
+
+// TestVisitMountCoversMountTypes: every type Load accepts reaches the
+// visitor method of its own name, so a type added to MountTypes without a
+// case in VisitMount fails here, and one added to MountVisitor fails to
+// compile above.
+func TestVisitMountCoversMountTypes(t *testing.T) {
+	var got []string
+	for _, typ := range MountTypes {
+		got = append(got, VisitMount[string](&Mount{Type: typ}, named{}))
+	}
+	want := make([]string, len(MountTypes))
+	for i, typ := range MountTypes {
+		want[i] = string(typ)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("VisitMount called %q for %q", got, want)
+	}
+}
+
+// TestVisitTokenCoversKinds: each kind Load makes reaches its method.
+func TestVisitTokenCoversKinds(t *testing.T) {
+	for _, tc := range []struct {
+		kind TokenKind
+		want string
+	}{{LiteralToken{"x"}, "x"}, {HashToken{[]string{"go.sum"}}, "hash:go.sum"}, {DigestToken{"debian"}, "digest:debian"}} {
+		if got := VisitToken[string](Token{Kind: tc.kind}, shown{}); got != tc.want {
+			t.Errorf("%T: %q, want %q", tc.kind, got, tc.want)
+		}
+	}
+}
