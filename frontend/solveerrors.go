@@ -53,21 +53,18 @@ func seedMissing(msg string, seed *spec.Seed) bool {
 }
 
 // sourceWhere names a filesystem as a user wrote it.
-func sourceWhere(src spec.Source) string {
-	switch src.Kind {
-	case spec.SourceStep:
-		return "in step " + src.Ref
-	case spec.SourceContext:
-		if src.Ref == "" {
-			return "in the build context"
-		}
-		return "in the build context " + src.Ref
-	case spec.SourceImage:
-		return "in image " + src.Ref
-	case spec.SourceScratch:
-		return "in scratch, which is empty"
+func sourceWhere(src spec.Source) string { return spec.VisitSource[string](src, whereNamed{}) }
+
+type whereNamed struct{}
+
+func (whereNamed) Step(src spec.Source) string  { return "in step " + src.Ref }
+func (whereNamed) Image(src spec.Source) string { return "in image " + src.Ref }
+func (whereNamed) Scratch(spec.Source) string   { return "in scratch, which is empty" }
+func (whereNamed) Context(src spec.Source) string {
+	if src.Ref == "" {
+		return "in the build context"
 	}
-	return "in " + string(src.Kind)
+	return "in the build context " + src.Ref
 }
 
 // locateError turns the errors above into errors at the fields of the steps

@@ -35,7 +35,7 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 	info := &llb.CopyInfo{
 		CopyDirContentsOnly: true,
 		FollowSymlinks:      true,
-		AllowWildcard:       c.From.Kind != spec.SourceURL && c.From.Kind != spec.SourceInline,
+		AllowWildcard:       c.From.Kind != spec.SourceURL && c.From.Kind != spec.SourceContent,
 		CreateDestPath:      true,
 		ExcludePatterns:     c.Exclude,
 		Mode:                chmodOpt(c.Chmod),
@@ -68,47 +68,76 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 // names it); a git: copy reads the checkout's root. Fetches and the file a
 // content: copy makes share the copy's name, and --no-cache (n.extra).
 func (l *lowering) copySource(ctx context.Context, ss *stepState, c *spec.Copy, n *namer, what string) (llb.State, string, error) {
-	name := llb.WithCustomName(n.label(what))
-	switch c.From.Kind {
-	case spec.SourceURL:
-		file := urlFile(c.From.Ref)
-		opts := []llb.HTTPOption{llb.Filename(file), name, l.location(c.FieldRange("url"))}
-		if c.Checksum != "" {
-			opts = append(opts, llb.Checksum(digest.Digest(c.Checksum)))
-		}
-		for _, o := range n.extra {
-			opts = append(opts, o)
-		}
-		return llb.HTTP(c.From.Ref, opts...), file, nil
-	case spec.SourceGit:
-		g := c.Git
-		opts := []llb.GitOption{name, llb.GitRef(g.Ref), l.location(c.FieldRange("git"))}
-		for _, o := range n.extra {
-			opts = append(opts, o)
-		}
-		if c.KeepGitDir {
-			opts = append(opts, llb.KeepGitDir())
-		}
-		if c.Checksum != "" {
-			opts = append(opts, llb.GitChecksum(c.Checksum))
-		}
-		if g.Subdir != "" {
-			opts = append(opts, llb.GitSubDir(g.Subdir))
-		}
-		if g.SkipSubmodules {
-			opts = append(opts, llb.GitSkipSubmodules())
-		}
-		return llb.Git(g.Remote, "", opts...), "/", nil
-	case spec.SourceInline:
-		// As a COPY heredoc: the file is made in an empty filesystem, then
-		// copied, so chown, chmod and link apply as to any copy.
-		file := path.Base(c.Dest)
-		opts := append([]llb.ConstraintsOpt{name, llb.Platform(ss.platform), l.location(c.Range)}, n.extra...)
-		st := llb.Scratch().File(llb.Mkfile(file, 0o644, []byte(c.Content)), opts...)
-		return st, file, nil
+	r := spec.VisitCopySource[copyRead](c.From, copyReader{l: l, ctx: ctx, ss: ss, c: c, n: n, name: llb.WithCustomName(n.label(what))})
+	return r.state, r.path, r.err
+}
+
+// copyRead is what a copy reads: a filesystem and the path in it.
+type copyRead struct {
+	state llb.State
+	path  string
+	err   error
+}
+
+// copyReader reads each kind of copy source.
+type copyReader struct {
+	l    *lowering
+	ctx  context.Context
+	ss   *stepState
+	c    *spec.Copy
+	n    *namer
+	name llb.ConstraintsOpt
+}
+
+func (cr copyReader) filesystem(src spec.Source) copyRead {
+	st, err := cr.l.sourceState(cr.ctx, src, cr.ss, cr.c.Range)
+	return copyRead{st, cr.c.Src, err}
+}
+
+func (cr copyReader) Image(src spec.Source) copyRead   { return cr.filesystem(src) }
+func (cr copyReader) Step(src spec.Source) copyRead    { return cr.filesystem(src) }
+func (cr copyReader) Scratch(src spec.Source) copyRead { return cr.filesystem(src) }
+func (cr copyReader) Context(src spec.Source) copyRead { return cr.filesystem(src) }
+
+func (cr copyReader) URL(src spec.Source) copyRead {
+	file := urlFile(src.Ref)
+	opts := []llb.HTTPOption{llb.Filename(file), cr.name, cr.l.location(cr.c.FieldRange("url"))}
+	if cr.c.Checksum != "" {
+		opts = append(opts, llb.Checksum(digest.Digest(cr.c.Checksum)))
 	}
-	st, err := l.sourceState(ctx, c.From, ss, c.Range)
-	return st, c.Src, err
+	for _, o := range cr.n.extra {
+		opts = append(opts, o)
+	}
+	return copyRead{llb.HTTP(src.Ref, opts...), file, nil}
+}
+
+func (cr copyReader) Git(spec.Source) copyRead {
+	c, g := cr.c, cr.c.Git
+	opts := []llb.GitOption{cr.name, llb.GitRef(g.Ref), cr.l.location(c.FieldRange("git"))}
+	for _, o := range cr.n.extra {
+		opts = append(opts, o)
+	}
+	if c.KeepGitDir {
+		opts = append(opts, llb.KeepGitDir())
+	}
+	if c.Checksum != "" {
+		opts = append(opts, llb.GitChecksum(c.Checksum))
+	}
+	if g.Subdir != "" {
+		opts = append(opts, llb.GitSubDir(g.Subdir))
+	}
+	if g.SkipSubmodules {
+		opts = append(opts, llb.GitSkipSubmodules())
+	}
+	return copyRead{llb.Git(g.Remote, "", opts...), "/", nil}
+}
+
+// Content is made as a COPY heredoc is: the file in an empty filesystem,
+// then copied, so chown, chmod and link apply as to any copy.
+func (cr copyReader) Content(spec.Source) copyRead {
+	file := path.Base(cr.c.Dest)
+	opts := append([]llb.ConstraintsOpt{cr.name, llb.Platform(cr.ss.platform), cr.l.location(cr.c.Range)}, cr.n.extra...)
+	return copyRead{llb.Scratch().File(llb.Mkfile(file, 0o644, []byte(cr.c.Content)), opts...), file, nil}
 }
 
 // urlFile is the name ADD gives a downloaded file: the URL path's last
@@ -130,7 +159,7 @@ func urlFile(rawURL string) string {
 func copyInstruction(c *spec.Copy, name bool) string {
 	flags := copyFlags(c, name)
 	switch {
-	case c.From.Kind == spec.SourceInline:
+	case c.From.Kind == spec.SourceContent:
 		return "COPY " + flags + "<<EOF " + c.Dest
 	case c.From.Kind == spec.SourceURL || c.From.Kind == spec.SourceGit:
 		return "ADD " + flags + c.From.Ref + " " + c.Dest
@@ -220,22 +249,39 @@ func containsWildcards(name string) bool {
 
 // sourceState is the filesystem a copy or bind mount reads from.
 func (l *lowering) sourceState(ctx context.Context, src spec.Source, ss *stepState, r spec.Range) (llb.State, error) {
-	switch src.Kind {
-	case spec.SourceStep:
-		return l.steps[src.Ref].state, nil
-	case spec.SourceScratch:
-		return llb.Scratch(), nil
-	case spec.SourceImage:
-		state, _, err := l.replacedImage(ctx, src.Ref, ss.platform, r, "")
-		if err != nil || state != nil {
-			return derefState(state), err
-		}
-		// Located, so a pull that fails (a registry down, a typo) points at
-		// the copy or mount that names the image.
-		return llb.Image(src.Ref, llb.Platform(ss.platform), l.opt.ImageResolveMode, l.location(r)), nil
+	res := spec.VisitSource[fsState](src, fsReader{l: l, ctx: ctx, ss: ss, r: r})
+	return res.state, res.err
+}
+
+type fsState struct {
+	state llb.State
+	err   error
+}
+
+// fsReader makes the filesystem of each kind of source.
+type fsReader struct {
+	l   *lowering
+	ctx context.Context
+	ss  *stepState
+	r   spec.Range
+}
+
+func (fr fsReader) Step(src spec.Source) fsState { return fsState{fr.l.steps[src.Ref].state, nil} }
+func (fsReader) Scratch(spec.Source) fsState     { return fsState{llb.Scratch(), nil} }
+
+func (fr fsReader) Image(src spec.Source) fsState {
+	state, _, err := fr.l.replacedImage(fr.ctx, src.Ref, fr.ss.platform, fr.r, "")
+	if err != nil || state != nil {
+		return fsState{derefState(state), err}
 	}
-	st, _, err := l.context(ctx, src.Ref, ss.platform, r)
-	return st, err
+	// Located, so a pull that fails (a registry down, a typo) points at
+	// the copy or mount that names the image.
+	return fsState{llb.Image(src.Ref, llb.Platform(fr.ss.platform), fr.l.opt.ImageResolveMode, fr.l.location(fr.r)), nil}
+}
+
+func (fr fsReader) Context(src spec.Source) fsState {
+	st, _, err := fr.l.context(fr.ctx, src.Ref, fr.ss.platform, fr.r)
+	return fsState{st, err}
 }
 
 // context returns the main build context (name "") or a named one.

@@ -262,7 +262,7 @@ func (d *decoder) checkCopyFrom(c *Copy, cf *copyFrom, p string) {
 	case "git":
 		d.checkGit(c, cf.git, p)
 	case "content":
-		c.From, c.Content = Source{Kind: SourceInline}, cf.content
+		c.From, c.Content = Source{Kind: SourceContent}, cf.content
 		if base := path.Base(c.Dest); c.Dest != "" && (strings.HasSuffix(c.Dest, "/") || base == "." || base == "..") {
 			d.add(c.FieldRange("dest"), join(p, "dest"), "write the file's path, like /etc/app.conf", "dest %q is a directory: a content: copy writes one file", c.Dest)
 		}

@@ -104,7 +104,7 @@ func checkModel(t *testing.T, s *Spec) {
 			if src.Ref == "" {
 				t.Errorf("%s: empty %s source", what, src.Kind)
 			}
-		case SourceInline:
+		case SourceContent:
 		case SourceScratch, SourceContext:
 		default:
 			t.Errorf("%s: source kind %q", what, src.Kind)
@@ -114,15 +114,15 @@ func checkModel(t *testing.T, s *Spec) {
 		source(st.Name+".from", st.From, st.Name)
 		for _, c := range st.Copy {
 			source(st.Name+".copy", c.From, st.Name)
-			fromSrc := c.From.Kind != SourceURL && c.From.Kind != SourceGit && c.From.Kind != SourceInline
+			fromSrc := c.From.Kind != SourceURL && c.From.Kind != SourceGit && c.From.Kind != SourceContent
 			remote := c.From.Kind == SourceURL || c.From.Kind == SourceGit
-			if fromSrc != (c.Src != "") || c.Dest == "" || c.Content != "" && c.From.Kind != SourceInline {
+			if fromSrc != (c.Src != "") || c.Dest == "" || c.Content != "" && c.From.Kind != SourceContent {
 				t.Errorf("%s: copy %q (%s %q) to %q", st.Name, c.Src, c.From.Kind, c.From.Ref, c.Dest)
 			}
 			if (c.From.Kind == SourceGit) != (c.Git != nil) || c.Git != nil && c.Git.Remote == "" {
 				t.Errorf("%s: git copy %q parsed as %+v", st.Name, c.From.Ref, c.Git)
 			}
-			if !remote && (c.Checksum != "" || c.KeepGitDir) || (c.From.Kind == SourceGit || c.From.Kind == SourceInline) && c.Unpack {
+			if !remote && (c.Checksum != "" || c.KeepGitDir) || (c.From.Kind == SourceGit || c.From.Kind == SourceContent) && c.Unpack {
 				t.Errorf("%s: copy from %s with checksum %q, keep-git-dir %v, unpack %v", st.Name, c.From.Kind, c.Checksum, c.KeepGitDir, c.Unpack)
 			}
 		}

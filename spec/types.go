@@ -217,9 +217,58 @@ const (
 	// sources; Ref is the URL as written.
 	SourceURL SourceKind = "url"
 	SourceGit SourceKind = "git"
-	// SourceInline is a copy's content:, as a COPY heredoc.
-	SourceInline SourceKind = "inline"
+	// SourceContent is a copy's content:, as a COPY heredoc.
+	SourceContent SourceKind = "content"
 )
+
+// SourceVisitor handles each kind of filesystem a step starts from or a
+// mount reads: an image, a step, scratch, a context. Where the kind decides
+// what happens (the lowering, error messages) the code is a visitor, so a
+// new kind fails to compile there until it is handled.
+type SourceVisitor[R any] interface {
+	Image(Source) R
+	Step(Source) R
+	Scratch(Source) R
+	Context(Source) R
+}
+
+// CopySourceVisitor handles, besides those, what only a copy reads: a URL,
+// a Git repository, a content: text.
+type CopySourceVisitor[R any] interface {
+	SourceVisitor[R]
+	URL(Source) R
+	Git(Source) R
+	Content(Source) R
+}
+
+// VisitSource calls v's method for src's kind. A step's from: and a mount's
+// source are never a URL, Git or content (Load refuses them).
+func VisitSource[R any](src Source, v SourceVisitor[R]) R {
+	switch src.Kind {
+	case SourceImage:
+		return v.Image(src)
+	case SourceStep:
+		return v.Step(src)
+	case SourceScratch:
+		return v.Scratch(src)
+	case SourceContext:
+		return v.Context(src)
+	}
+	panic(fmt.Sprintf("spec: %q is not a filesystem source", src.Kind))
+}
+
+// VisitCopySource calls v's method for a copy source's kind.
+func VisitCopySource[R any](src Source, v CopySourceVisitor[R]) R {
+	switch src.Kind {
+	case SourceURL:
+		return v.URL(src)
+	case SourceGit:
+		return v.Git(src)
+	case SourceContent:
+		return v.Content(src)
+	}
+	return VisitSource[R](src, v)
+}
 
 // Source is a resolved reference to an image, a step, scratch or a context.
 type Source struct {

@@ -43,3 +43,23 @@ func TestVisitTokenCoversKinds(t *testing.T) {
 		}
 	}
 }
+
+type sourceNamed struct{}
+
+func (sourceNamed) Image(Source) string   { return "image" }
+func (sourceNamed) Step(Source) string    { return "step" }
+func (sourceNamed) Scratch(Source) string { return "scratch" }
+func (sourceNamed) Context(Source) string { return "context" }
+func (sourceNamed) URL(Source) string     { return "url" }
+func (sourceNamed) Git(Source) string     { return "git" }
+func (sourceNamed) Content(Source) string { return "content" }
+
+// TestVisitSourceCoversKinds: each source kind reaches the method of its
+// own name.
+func TestVisitSourceCoversKinds(t *testing.T) {
+	for _, k := range []SourceKind{SourceImage, SourceStep, SourceScratch, SourceContext, SourceURL, SourceGit, SourceContent} {
+		if got := VisitCopySource[string](Source{Kind: k}, sourceNamed{}); got != string(k) {
+			t.Errorf("%s reached %s", k, got)
+		}
+	}
+}
