@@ -302,7 +302,7 @@ func (b *builder) exported(ctx context.Context, ref string, v *llbgen.Volume) bo
 			found = "yes"
 		case !strings.Contains(err.Error(), "not found"):
 			b.src.Warn(ctx, fmt.Sprintf("cache-import: cannot look up %s for volume %s (%v); it starts as it would without cache-import", ref, v.Name, err),
-				client.WarnOpts{Range: []*pb.Range{pbRange(v.Cache.Range)}})
+				client.WarnOpts{Range: []*pb.Range{llbgen.PBRange(v.Cache.Range)}})
 		}
 		b.tokens.put(&b.tokens.imports, ref, found)
 	}
@@ -397,16 +397,8 @@ func withSource(err error, sm *llb.SourceMap) error {
 				Language:   sm.Language,
 				Definition: sm.Definition.ToPB(),
 			},
-			Ranges: []*pb.Range{pbRange(e.Range)},
+			Ranges: []*pb.Range{llbgen.PBRange(e.Range)},
 		})
 	}
 	return err
-}
-
-func pbRange(r spec.Range) *pb.Range {
-	end := max(r.End.Line, r.Start.Line)
-	return &pb.Range{
-		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
-		End:   &pb.Position{Line: int32(end)},
-	}
 }

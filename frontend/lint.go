@@ -7,6 +7,7 @@ import (
 	sublint "github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/solver/pb"
 	"github.com/stowage-build/stowage/lint"
+	"github.com/stowage-build/stowage/llbgen"
 )
 
 // docsURL points each lint rule at its documentation.
@@ -47,7 +48,7 @@ func (b *builder) warn(ctx context.Context) {
 	}
 	for _, w := range lint.Check(s) {
 		b.src.Warn(ctx, w.Rule.Name+": "+w.Msg, client.WarnOpts{
-			Range:  []*pb.Range{pbRange(w.Range)},
+			Range:  []*pb.Range{llbgen.PBRange(w.Range)},
 			Detail: [][]byte{[]byte(w.Rule.Description)},
 			URL:    docsURL,
 		})

@@ -134,7 +134,7 @@ func needed(s *spec.Spec, target *spec.Step) []*spec.Step {
 }
 
 func location(r spec.Range) *pb.Location {
-	return &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{pbRange(r)}}
+	return &pb.Location{SourceIndex: 0, Ranges: []*pb.Range{llbgen.PBRange(r)}}
 }
 
 // outlineMounts lists, of each type of mount, what the build must be given:

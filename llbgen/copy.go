@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"path"
-	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client/llb"
@@ -212,8 +210,8 @@ func chmodOpt(chmod string) *llb.ChmodOpt {
 	if chmod == "" {
 		return nil
 	}
-	if m, err := strconv.ParseUint(chmod, 8, 32); err == nil {
-		return &llb.ChmodOpt{Mode: os.FileMode(m)}
+	if m, octal, err := spec.ParseChmod(chmod); err == nil && octal {
+		return &llb.ChmodOpt{Mode: m}
 	}
 	return &llb.ChmodOpt{ModeStr: chmod}
 }

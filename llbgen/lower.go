@@ -291,12 +291,13 @@ func (l *lowering) platformOf(st *spec.Step) ocispecs.Platform {
 
 // location tags an op with a YAML range of the spec.
 func (l *lowering) location(r spec.Range) llb.ConstraintsOpt {
-	return l.opt.SourceMap.Location([]*pb.Range{pbRange(r)})
+	return l.opt.SourceMap.Location([]*pb.Range{PBRange(r)})
 }
 
-// pbRange is a spec range as BuildKit's source maps take it: 0-based
-// characters, whole lines at the end.
-func pbRange(r spec.Range) *pb.Range {
+// PBRange is a spec range as BuildKit's source maps and warnings take it:
+// 0-based characters, whole lines at the end. The frontend's errors, lint
+// warnings and outline locations use it too.
+func PBRange(r spec.Range) *pb.Range {
 	return &pb.Range{
 		Start: &pb.Position{Line: int32(r.Start.Line), Character: int32(max(r.Start.Col-1, 0))},
 		End:   &pb.Position{Line: int32(max(r.End.Line, r.Start.Line))},

@@ -127,7 +127,7 @@ func (l *lowering) copyOfVolume(ctx context.Context, st *spec.Step, ss *stepStat
 		llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")),
 		llb.AddEnv(ReadOnlyEnv, l.resetNonce()),
 		n.unnumbered("copy cache volume "+v.Name+" (cache-mode=readonly)"),
-		l.opt.SourceMap.Location([]*pb.Range{pbRange(m.Range)}),
+		l.opt.SourceMap.Location([]*pb.Range{PBRange(m.Range)}),
 	)
 	opts = append(opts, lockGuard(locked)...)
 	return ss.state.Run(opts...).AddMount(out, llb.Scratch()), nil

@@ -158,7 +158,7 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 
 	prs := make([]*pb.Range, len(ranges))
 	for i, r := range ranges {
-		prs[i] = pbRange(r)
+		prs[i] = PBRange(r)
 	}
 	args := append(append([]string(nil), shell...), strings.Join(script, "\n"))
 	opts = append([]llb.RunOption{
@@ -514,7 +514,7 @@ d=$(cd %s 2>/dev/null && pwd -P) && case "$d" in %s|%s/*) ;; *) false;; esac || 
 		llb.Dir("/"),
 		llb.AddMount(root, src, llb.Readonly),
 		n.unnumbered("check the seed of cache volume " + v.Name),
-		l.opt.SourceMap.Location([]*pb.Range{pbRange(m.Seed.Range)}),
+		l.opt.SourceMap.Location([]*pb.Range{PBRange(m.Seed.Range)}),
 	}
 	opts = append(opts, l.noCache(st, n)...)
 	return rootfs.Run(opts...).AddMount(out, llb.Scratch())

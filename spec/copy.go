@@ -1,8 +1,11 @@
 package spec
 
 import (
+	"fmt"
+	mode "github.com/tonistiigi/dchapes-mode"
 	"maps"
 	"net/url"
+	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -162,35 +165,27 @@ func chownByName(chown string) bool {
 }
 
 // validChmod accepts what COPY --chmod does: an octal mode up to 07777, or
-// a symbolic mode as chmod(1) takes it: comma-separated clauses of [ugoa]*
-// then one or more of an operator (+, - or =) followed by letters of rwxXst
-// or by one of u, g and o.
+// a symbolic mode as chmod(1) takes it.
 func validChmod(s string) bool {
-	if s == "" {
-		return false
-	}
-	if strings.Trim(s, "0123456789") == "" {
-		m, err := strconv.ParseUint(s, 8, 32)
-		return err == nil && m <= 0o7777
-	}
-	for _, clause := range strings.Split(s, ",") {
-		clause = strings.TrimLeft(clause, "ugoa")
-		if clause == "" {
-			return false
+	_, _, err := ParseChmod(s)
+	return err == nil
+}
+
+// ParseChmod reads a copy's chmod as the Dockerfile frontend reads COPY
+// --chmod, with the parser it uses: an octal mode up to 07777 (octal true),
+// else a symbolic one ("u+x,go-w"), which BuildKit applies per file.
+func ParseChmod(s string) (m os.FileMode, octal bool, err error) {
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		n, err := strconv.ParseUint(s, 8, 32)
+		if err != nil || n > 0o7777 {
+			return 0, false, fmt.Errorf("%q is not an octal mode from 0 to 07777", s)
 		}
-		for clause != "" {
-			if !strings.ContainsRune("+-=", rune(clause[0])) {
-				return false
-			}
-			clause = clause[1:]
-			if clause != "" && strings.ContainsRune("ugo", rune(clause[0])) {
-				clause = clause[1:]
-				continue
-			}
-			clause = strings.TrimLeft(clause, "rwxXst")
-		}
+		return os.FileMode(n), true, nil
 	}
-	return true
+	if _, err := mode.Parse(s); err != nil || s == "" {
+		return 0, false, fmt.Errorf("%q is not a mode like 0644 or u+x", s)
+	}
+	return 0, false, nil
 }
 
 // copyFrom is what a copy's fields said about where it reads, kept apart
