@@ -5,8 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"github.com/containerd/platforms"
+	"github.com/stowage-build/stowage/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,8 +21,6 @@ import (
 	"github.com/stowage-build/stowage/cacheid"
 	"github.com/stowage-build/stowage/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var amd64 = ocispecs.Platform{OS: "linux", Architecture: "amd64"}
 
@@ -151,22 +149,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			got := dump(t, marshal(t, res)) + "\nimage config:\n" + string(cfg) + "\n"
-			golden := filepath.Join("testdata", "golden", name+".txt")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("LLB differs from %s (go test -update rewrites it):\n%s", golden, lineDiff(string(want), got))
-			}
+			golden.Check(t, filepath.Join("testdata", "golden", name+".txt"), []byte(got))
 		})
 	}
 }
@@ -484,25 +467,6 @@ func vertexNames(t *testing.T, def *llb.Definition) string {
 		}
 	}
 	return strings.Join(names, "\n")
-}
-
-// lineDiff shows the lines that differ, enough to see what changed.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < max(len(w), len(g)); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl != gl {
-			b.WriteString("- " + wl + "\n+ " + gl + "\n")
-		}
-	}
-	return b.String()
 }
 
 // TestNewKeyChangesExecCacheKey guards moby/moby#47693: BuildKit blanks cache

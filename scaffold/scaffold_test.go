@@ -1,19 +1,16 @@
 package scaffold
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/stowage-build/stowage/internal/golden"
 	"github.com/stowage-build/stowage/lint"
 	"github.com/stowage-build/stowage/spec"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
 
@@ -79,19 +76,7 @@ func TestTemplates(t *testing.T) {
 			if !strings.HasPrefix(string(out), "# syntax="+DefaultSyntax+"\n") {
 				t.Errorf("the spec does not start with the published image's syntax line:\n%s", out)
 			}
-			golden := filepath.Join("testdata", tc.name+".yaml")
-			if *update {
-				if err := os.WriteFile(golden, out, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (-update writes it)", err)
-			}
-			if string(want) != string(out) {
-				t.Errorf("differs from %s (-update rewrites it):\n%s", golden, out)
-			}
+			golden.Check(t, filepath.Join("testdata", tc.name+".yaml"), out)
 		})
 	}
 }

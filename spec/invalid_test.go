@@ -1,8 +1,8 @@
 package spec
 
 import (
-	"flag"
 	"fmt"
+	"github.com/stowage-build/stowage/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +11,6 @@ import (
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // testPlatformArgs pins the platform args, so that goldens do not depend on
 // the machine the tests run on: built on amd64 for arm64.
@@ -54,20 +52,7 @@ func TestInvalid(t *testing.T) {
 			}
 			checkErrorList(t, err)
 			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(file, ".yaml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test ./spec -run TestInvalid -update creates it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("errors differ from %s (-update rewrites it)\ngot:\n%swant:\n%s", golden, got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".err", []byte(got))
 		})
 	}
 }

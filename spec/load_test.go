@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/stowage-build/stowage/internal/golden"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -67,21 +68,7 @@ func TestValid(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(file), ".yaml"), func(t *testing.T) {
-			got := dump(t, loadFile(t, file))
-			golden := strings.TrimSuffix(file, ".yaml") + ".json"
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (go test ./spec -run TestValid -update creates it)", err)
-			}
-			if string(got) != string(want) {
-				t.Errorf("model differs from %s (-update rewrites it); got:\n%s", golden, got)
-			}
+			golden.Check(t, strings.TrimSuffix(file, ".yaml")+".json", dump(t, loadFile(t, file)))
 		})
 	}
 }

@@ -3,8 +3,8 @@ package schema
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/stowage-build/stowage/internal/golden"
 	"io"
 	"os"
 	"path/filepath"
@@ -21,8 +21,6 @@ import (
 	"github.com/stowage-build/stowage/spec"
 )
 
-var update = flag.Bool("update", false, "rewrite schema/stowage.schema.json")
-
 // file is the published schema, at the root of the repository.
 var file = filepath.Join("..", "..", "schema", "stowage.schema.json")
 
@@ -33,7 +31,7 @@ func TestFileUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
+	if golden.Update() {
 		if err := os.WriteFile(file, want, 0o644); err != nil {
 			t.Fatal(err)
 		}
