@@ -58,7 +58,7 @@ func TestReleaseFilesAgree(t *testing.T) {
 	}
 
 	readme := read("README.md")
-	testCmd := regexp.MustCompile("(?m)^(hack/test)\\b").FindString(readme[:min(len(readme), 3000)])
+	testCmd := regexp.MustCompile(`(?m)^(hack/test)\b`).FindString(readme[:min(len(readme), 3000)])
 	if testCmd == "" {
 		t.Fatal("the README's first screen shows no test command")
 	}

@@ -24,9 +24,6 @@ type Healthcheck struct {
 	Range                                         Range
 }
 
-// healthcheckFields are the keys of a healthcheck mapping.
-var healthcheckFields = []string{"test", "interval", "timeout", "start-period", "start-interval", "retries"}
-
 // healthcheck decodes `none` or {test, interval, timeout, start-period,
 // start-interval, retries}, checked as Dockerfile's HEALTHCHECK flags are.
 func (d *decoder) healthcheck(n *yaml.Node, p string) *Healthcheck {

@@ -1,3 +1,6 @@
+// The oneOf fields mark unions for reflect.go, which reads them by type.
+//lint:file-ignore U1000 oneOf fields are read by reflection
+
 package schema
 
 import (
