@@ -11,7 +11,7 @@ import (
 )
 
 // docsURL points each lint rule at its documentation.
-const docsURL = "https://github.com/stowage-build/stowage/blob/main/README.md#lint-rules"
+const docsURL = "https://github.com/stowage-build/stowage/blob/main/docs/spec.md#lint-rules"
 
 // lint answers --call=lint (and buildx's --call=check): spec errors as the
 // build error, cache volume hazards as warnings.
