@@ -41,7 +41,8 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := &builder{c: c, bc: bc, src: src}
+	// Read once; each platform's build loads it with its own args.
+	b := &builder{c: c, bc: bc, src: src, doc: spec.Parse(src.Data, src.Filename)}
 
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		ListTargets: b.targets,
@@ -88,6 +89,7 @@ type builder struct {
 	c   client.Client
 	bc  *dockerui.Client
 	src *dockerui.Source
+	doc *spec.Document
 	// tokens caches the {hash}/{digest} key tokens of this build.
 	tokens tokenCache
 	// outlined are the volumes --call=outline listed, for its text form.
@@ -100,8 +102,7 @@ func (b *builder) load(target *ocispecs.Platform) (*spec.Spec, error) {
 	if len(b.bc.BuildPlatforms) > 0 {
 		build = b.bc.BuildPlatforms[0]
 	}
-	s, err := spec.Load(b.src.Data, spec.Options{
-		File:         b.src.Filename,
+	s, err := b.doc.Load(spec.Options{
 		BuildArgs:    b.bc.BuildArgs,
 		PlatformArgs: spec.PlatformArgs(&build, target),
 	})

@@ -263,3 +263,76 @@ func TestWriteBenchSpecs(t *testing.T) {
 		}
 	}
 }
+
+// benchPlatforms are the four targets of BenchmarkLowerPlatforms.
+var benchPlatforms = []ocispecs.Platform{
+	{OS: "linux", Architecture: "amd64"}, {OS: "linux", Architecture: "arm64"},
+	{OS: "linux", Architecture: "arm", Variant: "v7"}, {OS: "linux", Architecture: "s390x"},
+}
+
+// lowerPlatforms lowers one spec for every platform as the frontend does:
+// the YAML read once (spec.Parse), then loaded, lowered and marshalled per
+// platform.
+func lowerPlatforms(ctx context.Context, dt []byte, r llb.ImageMetaResolver) error {
+	doc := spec.Parse(dt, spec.DefaultFile)
+	for _, p := range benchPlatforms {
+		s, err := doc.Load(spec.Options{PlatformArgs: spec.PlatformArgs(&benchAmd64, &p)})
+		if err != nil {
+			return err
+		}
+		res, err := llbgen.Lower(ctx, s, llbgen.Options{
+			VolumeOptions: llbgen.VolumeOptions{SessionID: "bench"}, TargetPlatform: &p, BuildPlatform: &benchAmd64,
+			MetaResolver: r, SourceMap: llb.NewSourceMap(nil, spec.DefaultFile, "YAML", dt),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := res.State.Marshal(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lowerPlatformsDockerfile is the Dockerfile frontend's multi-platform
+// build: Dockerfile2LLB once per platform, as its Build does.
+func lowerPlatformsDockerfile(ctx context.Context, dt []byte, r llb.ImageMetaResolver) error {
+	for _, p := range benchPlatforms {
+		res, err := dockerfile2llb.Dockerfile2LLB(ctx, dt, dockerfile2llb.ConvertOpt{
+			Config:         dockerui.Config{BuildPlatforms: []ocispecs.Platform{benchAmd64}},
+			TargetPlatform: &p,
+			MetaResolver:   r,
+			SourceMap:      llb.NewSourceMap(nil, "Dockerfile", "Dockerfile", dt),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := res.State.Marshal(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BenchmarkLowerPlatforms is a 100-step pipeline lowered for four
+// platforms, each side as its frontend does it (hack/bench's 4-platform
+// row).
+func BenchmarkLowerPlatforms(b *testing.B) {
+	r := newBenchResolver(b)
+	y, d := benchPipeline(100, benchBaseImage, false)
+	for _, side := range []struct {
+		name  string
+		lower func(context.Context, []byte, llb.ImageMetaResolver) error
+		dt    string
+	}{{"stowage", lowerPlatforms, y}, {"dockerfile", lowerPlatformsDockerfile, d}} {
+		b.Run("platforms=4/frontend="+side.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := side.lower(ctx, []byte(side.dt), r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -39,19 +39,42 @@ type Options struct {
 // Load parses and validates a spec. The error, when not nil, is an ErrorList
 // holding every problem found, sorted by position.
 func Load(data []byte, opt Options) (*Spec, error) {
-	file := opt.File
+	return Parse(data, opt.File).Load(opt)
+}
+
+// Document is a spec's YAML read once. A multi-platform build loads the
+// same document once per platform (${TARGETARCH} and the rest differ),
+// without reading the bytes again.
+type Document struct {
+	file string
+	data []byte
+	root *yaml.Node
+	err  *Error // why the bytes are not a YAML document
+}
+
+// Parse reads a spec's bytes as YAML; file names it in errors (DefaultFile
+// when empty). Errors come from Load.
+func Parse(data []byte, file string) *Document {
 	if file == "" {
 		file = DefaultFile
 	}
-	d := &decoder{errs: errs{file: file}, src: data, buildArgs: opt.BuildArgs}
+	doc := &Document{file: file, data: data}
 	if len(data) > MaxSize {
-		d.add(Range{Start: Pos{1, 1}}, "", fmt.Sprintf("keep the spec under %d KiB; split generated content into the build context", MaxSize>>10),
-			"the spec is %d bytes, more than the limit of %d", len(data), MaxSize)
-		return nil, d.err()
+		doc.err = &Error{Range: Range{Start: Pos{1, 1}}, Hint: fmt.Sprintf("keep the spec under %d KiB; split generated content into the build context", MaxSize>>10),
+			Msg: fmt.Sprintf("the spec is %d bytes, more than the limit of %d", len(data), MaxSize)}
+		return doc
 	}
-	root, err := parse(data)
-	if err != nil {
-		d.add(err.Range, "", err.Hint, "%s", err.Msg)
+	doc.root, doc.err = parse(data)
+	return doc
+}
+
+// Load expands and validates the document with opt's args and platform
+// (opt.File is the document's). Decoding reads the tree and never changes
+// it, so loads of one document are independent.
+func (doc *Document) Load(opt Options) (*Spec, error) {
+	d := &decoder{errs: errs{file: doc.file}, src: doc.data, buildArgs: opt.BuildArgs}
+	if doc.err != nil {
+		d.add(doc.err.Range, "", doc.err.Hint, "%s", doc.err.Msg)
 		return nil, d.err()
 	}
 	platformArgs := opt.PlatformArgs
@@ -60,14 +83,14 @@ func Load(data []byte, opt Options) (*Spec, error) {
 	}
 	d.vars = &vars{m: maps.Clone(platformArgs)}
 	d.platformArgs = platformArgs
-	s := d.spec(root, opt.BuildArgs)
+	s := d.spec(doc.root, opt.BuildArgs)
 	if d.blown != nil {
 		// Everything decoded after the budget ran out read as null: other
 		// errors would only echo it.
 		return nil, ErrorList{d.blown}
 	}
 	if s != nil {
-		s.File = file
+		s.File = doc.file
 		d.validate(s)
 	}
 	if err := d.err(); err != nil {

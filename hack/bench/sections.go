@@ -24,7 +24,7 @@ func (b *bench) lowering() error {
 	got := map[string]series{}
 	var all strings.Builder
 	for r := 1; r <= b.rounds; r++ {
-		cmd := exec.Command(test, "-test.run", "^$", "-test.bench", "^BenchmarkLower$", "-test.benchmem", "-test.benchtime", b.benchtime, "-test.count", "1")
+		cmd := exec.Command(test, "-test.run", "^$", "-test.bench", "^BenchmarkLower(Platforms)?$", "-test.benchmem", "-test.benchtime", b.benchtime, "-test.count", "1")
 		cmd.Dir = filepath.Join(b.root, "llbgen")
 		out, err := cmd.CombinedOutput()
 		all.Write(out)
@@ -33,11 +33,15 @@ func (b *bench) lowering() error {
 		}
 		for _, line := range strings.Split(string(out), "\n") {
 			f := strings.Fields(line)
-			if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkLower/") {
+			if len(f) < 4 || !strings.HasPrefix(f[0], "BenchmarkLower/") && !strings.HasPrefix(f[0], "BenchmarkLowerPlatforms/") {
 				continue
 			}
 			p := strings.Split(f[0], "/")
+			// "steps=N", or "platforms=4" for 100 steps on four platforms.
 			steps := strings.TrimPrefix(p[1], "steps=")
+			if v, ok := strings.CutPrefix(p[1], "platforms="); ok {
+				steps = "p" + v
+			}
 			fe := regexp.MustCompile(`-\d+$`).ReplaceAllString(strings.TrimPrefix(p[2], "frontend="), "")
 			for i := 2; i+1 < len(f); i += 2 {
 				v, err := strconv.ParseFloat(f[i], 64)
@@ -58,10 +62,15 @@ func (b *bench) lowering() error {
 		out, _ := exec.Command(bs, "-col", "/frontend", lower).CombinedOutput()
 		os.WriteFile(filepath.Join(b.res, "benchstat.txt"), out, 0o644)
 	}
-	for _, n := range []string{"10", "100", "1000"} {
-		steps := n
-		if n == "1000" {
-			steps = "1,000"
+	for _, n := range []string{"10", "100", "1000", "p4"} {
+		steps := n + " steps"
+		switch n {
+		case "1000":
+			steps = "1,000 steps"
+		case "p4":
+			// The YAML is read once and loaded per platform; Dockerfile2LLB
+			// parses per platform, as its frontend calls it.
+			steps = "100 steps × 4 platforms"
 		}
 		for _, m := range []struct {
 			unit, what string
@@ -69,9 +78,9 @@ func (b *bench) lowering() error {
 		}{{"ns/op", "time", nanoseconds}, {"B/op", "memory allocated", size}, {"allocs/op", "allocations", count}} {
 			sf, df := got[n+" stowage "+m.unit], got[n+" dockerfile "+m.unit]
 			if len(sf) == 0 || len(df) == 0 {
-				return fmt.Errorf("BenchmarkLower printed no %s for %s steps", m.unit, n)
+				return fmt.Errorf("BenchmarkLower printed no %s for %s", m.unit, steps)
 			}
-			b.t.row(fmt.Sprintf("lowering, %s steps: %s", steps, m.what), cell(m.k, sf), cell(m.k, df), cell(ratio, ratios(sf, df)), strconv.Itoa(b.rounds))
+			b.t.row(fmt.Sprintf("lowering, %s: %s", steps, m.what), cell(m.k, sf), cell(m.k, df), cell(ratio, ratios(sf, df)), strconv.Itoa(b.rounds))
 		}
 	}
 	perStep := func(fe string) string {
