@@ -38,39 +38,39 @@ func (d *decoder) healthcheck(n *yaml.Node, p string) *Healthcheck {
 	}
 	hasTest := false
 	duration := func(dst *time.Duration) func(*yaml.Node, string) {
-		return func(v *yaml.Node, path string) {
-			s, ok := d.strOK(v, path, "a duration like 30s")
+		return func(v *yaml.Node, p string) {
+			s, ok := d.strOK(v, p, "a duration like 30s")
 			if !ok {
 				return
 			}
 			dur, err := time.ParseDuration(s)
 			switch {
 			case err != nil:
-				d.add(rangeOf(v), path, "write a duration like 30s, 1m30s or 500ms", "%q is not a duration", s)
+				d.add(rangeOf(v), p, "write a duration like 30s, 1m30s or 500ms", "%q is not a duration", s)
 			case dur < 0:
-				d.add(rangeOf(v), path, "write a duration like 30s, or 0 for the runtime's default", "%s is negative", s)
+				d.add(rangeOf(v), p, "write a duration like 30s, or 0 for the runtime's default", "%s is negative", s)
 			case dur > 0 && dur < time.Millisecond:
-				d.add(rangeOf(v), path, "write 1ms or more, or 0 for the runtime's default", "%s is shorter than 1ms", s)
+				d.add(rangeOf(v), p, "write 1ms or more, or 0 for the runtime's default", "%s is shorter than 1ms", s)
 			default:
 				*dst = dur
 			}
 		}
 	}
 	d.fields(n, p, "a healthcheck like {test: COMMAND, interval: 30s}", map[string]func(*yaml.Node, string){
-		"test": func(v *yaml.Node, path string) {
+		"test": func(v *yaml.Node, p string) {
 			hasTest = true
 			v = d.resolve(v)
 			if v.Kind == yaml.ScalarNode && !isNull(v) {
-				cmd := d.str(v, path, "a command")
+				cmd := d.str(v, p, "a command")
 				if strings.TrimSpace(cmd) == "" {
-					d.add(rangeOf(v), path, "write a command like `curl -f http://localhost/`", "the healthcheck command is empty")
+					d.add(rangeOf(v), p, "write a command like `curl -f http://localhost/`", "the healthcheck command is empty")
 				}
 				h.Test = []string{"CMD-SHELL", cmd}
 				return
 			}
-			args := d.strs(v, path, "an argument", false)
+			args := d.strs(v, p, "an argument", false)
 			if len(args) == 0 && v.Kind == yaml.SequenceNode {
-				d.add(rangeOf(v), path, "write a command like [curl, -f, http://localhost/]", "the healthcheck command is empty")
+				d.add(rangeOf(v), p, "write a command like [curl, -f, http://localhost/]", "the healthcheck command is empty")
 			}
 			h.Test = append([]string{"CMD"}, args...)
 		},
@@ -78,14 +78,14 @@ func (d *decoder) healthcheck(n *yaml.Node, p string) *Healthcheck {
 		"timeout":        duration(&h.Timeout),
 		"start-period":   duration(&h.StartPeriod),
 		"start-interval": duration(&h.StartInterval),
-		"retries": func(v *yaml.Node, path string) {
-			s, ok := d.strOK(v, path, "a whole number")
+		"retries": func(v *yaml.Node, p string) {
+			s, ok := d.strOK(v, p, "a whole number")
 			if !ok {
 				return
 			}
 			r, err := strconv.Atoi(s)
 			if err != nil || r < 0 {
-				d.add(rangeOf(v), path, "write a whole number like 3, or 0 for the runtime's default", "%q is not a number of retries", s)
+				d.add(rangeOf(v), p, "write a whole number like 3, or 0 for the runtime's default", "%q is not a number of retries", s)
 				return
 			}
 			h.Retries = r

@@ -51,60 +51,60 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 		}
 		d.dispatch(ps, spath, map[string]func(*yaml.Node, string){
 			"args": func(*yaml.Node, string) {},
-			"network": func(v *yaml.Node, path string) {
-				st.Network = enum(d, v, path, Networks)
+			"network": func(v *yaml.Node, p string) {
+				st.Network = enum(d, v, p, Networks)
 				st.ranges.set("network", rangeOf(d.resolve(v)))
 			},
-			"security": func(v *yaml.Node, path string) {
-				st.Security = enum(d, v, path, Securities)
+			"security": func(v *yaml.Node, p string) {
+				st.Security = enum(d, v, p, Securities)
 				st.ranges.set("security", rangeOf(d.resolve(v)))
 			},
-			"description": func(v *yaml.Node, path string) { st.Description, _ = d.scalar(v, path, "a string") },
-			"from": func(v *yaml.Node, path string) {
+			"description": func(v *yaml.Node, p string) { st.Description, _ = d.scalar(v, p, "a string") },
+			"from": func(v *yaml.Node, p string) {
 				hasFrom = true
 				st.FromRange = rangeOf(d.resolve(v))
-				if from, ok := d.strOK(v, path, "an image, a step name or scratch"); ok {
-					d.source(&st.From, from, st.FromRange, path)
+				if from, ok := d.strOK(v, p, "an image, a step name or scratch"); ok {
+					d.source(&st.From, from, st.FromRange, p)
 				}
 			},
-			"platform": func(v *yaml.Node, path string) {
+			"platform": func(v *yaml.Node, p string) {
 				var ok bool
-				if st.Platform, ok = d.strOK(v, path, "a platform like linux/amd64"); !ok || st.Platform == "" {
+				if st.Platform, ok = d.strOK(v, p, "a platform like linux/amd64"); !ok || st.Platform == "" {
 					return
 				}
 				if _, err := platforms.Parse(st.Platform); err != nil {
-					d.add(rangeOf(d.resolve(v)), path, "write a platform like linux/amd64 or ${BUILDPLATFORM}", "%q is not a platform", st.Platform)
+					d.add(rangeOf(d.resolve(v)), p, "write a platform like linux/amd64 or ${BUILDPLATFORM}", "%q is not a platform", st.Platform)
 				}
 			},
-			"workdir": func(v *yaml.Node, path string) {
-				st.Workdir = d.str(v, path, "an absolute path")
+			"workdir": func(v *yaml.Node, p string) {
+				st.Workdir = d.str(v, p, "an absolute path")
 				if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
-					d.add(rangeOf(v), path, "write an absolute path like /src", "workdir %q is not absolute", st.Workdir)
+					d.add(rangeOf(v), p, "write an absolute path like /src", "workdir %q is not absolute", st.Workdir)
 				} else if msg, hint := containerPathProblem(st.Workdir); msg != "" {
-					d.add(rangeOf(v), path, hint, "workdir %s %s", quoteShort(st.Workdir), msg)
+					d.add(rangeOf(v), p, hint, "workdir %s %s", quoteShort(st.Workdir), msg)
 				}
 			},
-			"env": func(v *yaml.Node, path string) { st.Env = d.envVars(v, path) },
-			"user": func(v *yaml.Node, path string) {
-				st.User = d.str(v, path, `a user like "1000" or "app:app"`)
-				d.checkOwnerIDs(st.User, rangeOf(d.resolve(v)), path)
+			"env": func(v *yaml.Node, p string) { st.Env = d.envVars(v, p) },
+			"user": func(v *yaml.Node, p string) {
+				st.User = d.str(v, p, `a user like "1000" or "app:app"`)
+				d.checkOwnerIDs(st.User, rangeOf(d.resolve(v)), p)
 			},
-			"shell": func(v *yaml.Node, path string) {
-				st.Shell = d.strs(v, path, "a string", false)
+			"shell": func(v *yaml.Node, p string) {
+				st.Shell = d.strs(v, p, "a string", false)
 				if len(st.Shell) == 0 {
-					d.add(rangeOf(v), path, "write a list like [/bin/bash, -c]", "the shell is empty")
+					d.add(rangeOf(v), p, "write a list like [/bin/bash, -c]", "the shell is empty")
 				}
 			},
-			"copy":        func(v *yaml.Node, path string) { st.Copy = d.copies(v, path) },
-			"mounts":      func(v *yaml.Node, path string) { st.Mounts = d.mounts(v, path) },
-			"run":         func(v *yaml.Node, path string) { st.Run = d.commands(v, path) },
-			"entrypoint":  func(v *yaml.Node, path string) { st.Entrypoint = d.strs(v, path, "a string", false) },
-			"cmd":         func(v *yaml.Node, path string) { st.Cmd = d.strs(v, path, "a string", false) },
-			"expose":      func(v *yaml.Node, path string) { st.Expose = d.expose(v, path) },
-			"labels":      func(v *yaml.Node, path string) { st.Labels = d.keyValues(v, path) },
-			"volumes":     func(v *yaml.Node, path string) { st.Volumes = d.volumes(v, path) },
-			"stopsignal":  func(v *yaml.Node, path string) { st.StopSignal = d.stopSignal(v, path) },
-			"healthcheck": func(v *yaml.Node, path string) { st.Healthcheck = d.healthcheck(v, path) },
+			"copy":        func(v *yaml.Node, p string) { st.Copy = d.copies(v, p) },
+			"mounts":      func(v *yaml.Node, p string) { st.Mounts = d.mounts(v, p) },
+			"run":         func(v *yaml.Node, p string) { st.Run = d.commands(v, p) },
+			"entrypoint":  func(v *yaml.Node, p string) { st.Entrypoint = d.strs(v, p, "a string", false) },
+			"cmd":         func(v *yaml.Node, p string) { st.Cmd = d.strs(v, p, "a string", false) },
+			"expose":      func(v *yaml.Node, p string) { st.Expose = d.expose(v, p) },
+			"labels":      func(v *yaml.Node, p string) { st.Labels = d.keyValues(v, p) },
+			"volumes":     func(v *yaml.Node, p string) { st.Volumes = d.volumes(v, p) },
+			"stopsignal":  func(v *yaml.Node, p string) { st.StopSignal = d.stopSignal(v, p) },
+			"healthcheck": func(v *yaml.Node, p string) { st.Healthcheck = d.healthcheck(v, p) },
 		})
 		d.vars.m = outer
 		if !hasFrom {
@@ -147,73 +147,73 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 		r := fieldRanges{}
 		readonly := (*bool)(nil)
 		d.fields(item, mpath, "a mount like {cache: NAME, path: PATH}", map[string]func(*yaml.Node, string){
-			"type": func(v *yaml.Node, path string) {
+			"type": func(v *yaml.Node, p string) {
 				hasType = true
-				typ = enum(d, v, path, MountTypes)
+				typ = enum(d, v, p, MountTypes)
 				typeRange = rangeOf(v)
 			},
-			"cache": func(v *yaml.Node, path string) {
-				m.Cache = d.str(v, path, "a cache volume name")
+			"cache": func(v *yaml.Node, p string) {
+				m.Cache = d.str(v, p, "a cache volume name")
 				r["cache"] = rangeOf(d.resolve(v))
 			},
-			"path": func(v *yaml.Node, path string) {
-				m.Path = d.str(v, path, "an absolute path")
+			"path": func(v *yaml.Node, p string) {
+				m.Path = d.str(v, p, "an absolute path")
 				r["path"] = rangeOf(d.resolve(v))
 			},
-			"source": func(v *yaml.Node, path string) {
-				m.Seed = d.seed(v, path)
+			"source": func(v *yaml.Node, p string) {
+				m.Seed = d.seed(v, p)
 				r["source"] = rangeOf(d.resolve(v))
 			},
-			"from": func(v *yaml.Node, path string) {
+			"from": func(v *yaml.Node, p string) {
 				r["from"] = rangeOf(d.resolve(v))
-				if from, ok := d.strOK(v, path, "a step name or context"); ok {
-					d.source(&m.From, from, r["from"], path)
+				if from, ok := d.strOK(v, p, "a step name or context"); ok {
+					d.source(&m.From, from, r["from"], p)
 				}
 			},
-			"src": func(v *yaml.Node, path string) {
-				m.Src = d.str(v, path, "a path")
+			"src": func(v *yaml.Node, p string) {
+				m.Src = d.str(v, p, "a path")
 				r["src"] = rangeOf(d.resolve(v))
 			},
-			"readonly": func(v *yaml.Node, path string) {
-				b := d.bool(v, path)
+			"readonly": func(v *yaml.Node, p string) {
+				b := d.bool(v, p)
 				readonly = &b
 			},
-			"id": func(v *yaml.Node, path string) {
-				m.ID = d.str(v, path, "an id")
+			"id": func(v *yaml.Node, p string) {
+				m.ID = d.str(v, p, "an id")
 				r["id"] = rangeOf(d.resolve(v))
 			},
-			"required": func(v *yaml.Node, path string) {
-				m.Required = d.bool(v, path)
+			"required": func(v *yaml.Node, p string) {
+				m.Required = d.bool(v, p)
 				r["required"] = rangeOf(d.resolve(v))
 			},
-			"env": func(v *yaml.Node, path string) {
+			"env": func(v *yaml.Node, p string) {
 				r["env"] = rangeOf(d.resolve(v))
 				var ok bool
-				if m.Env, ok = d.strOK(v, path, "an environment variable name"); ok && !validName(m.Env) {
-					d.add(r["env"], path, "write a name like TOKEN: letters, digits and underscores, not starting with a digit", "%q is not an environment variable name", m.Env)
+				if m.Env, ok = d.strOK(v, p, "an environment variable name"); ok && !validName(m.Env) {
+					d.add(r["env"], p, "write a name like TOKEN: letters, digits and underscores, not starting with a digit", "%q is not an environment variable name", m.Env)
 				}
 			},
-			"uid": func(v *yaml.Node, path string) {
+			"uid": func(v *yaml.Node, p string) {
 				r["uid"] = rangeOf(d.resolve(v))
-				m.UID = d.id(v, path)
+				m.UID = d.id(v, p)
 			},
-			"gid": func(v *yaml.Node, path string) {
+			"gid": func(v *yaml.Node, p string) {
 				r["gid"] = rangeOf(d.resolve(v))
-				m.GID = d.id(v, path)
+				m.GID = d.id(v, p)
 			},
-			"mode": func(v *yaml.Node, path string) {
+			"mode": func(v *yaml.Node, p string) {
 				r["mode"] = rangeOf(d.resolve(v))
-				m.Mode = d.mode(v, path)
+				m.Mode = d.mode(v, p)
 			},
-			"size": func(v *yaml.Node, path string) {
+			"size": func(v *yaml.Node, p string) {
 				r["size"] = rangeOf(d.resolve(v))
-				s, ok := d.strOK(v, path, `a size like "64m"`)
+				s, ok := d.strOK(v, p, `a size like "64m"`)
 				if !ok {
 					return
 				}
 				sz, err := units.RAMInBytes(s)
 				if err != nil || sz < 0 {
-					d.add(rangeOf(v), path, `write a size like "64m" or "1g"`, "%q is not a size", s)
+					d.add(rangeOf(v), p, `write a size like "64m" or "1g"`, "%q is not a size", s)
 				}
 				m.Size = sz
 			},
@@ -300,13 +300,13 @@ func (d *decoder) seed(n *yaml.Node, p string) *Seed {
 	var hasStep, hasCtx, stepOK bool
 	var stepRange Range
 	d.fields(n, p, "{step: NAME, path: PATH} or {context: PATH}", map[string]func(*yaml.Node, string){
-		"step": func(v *yaml.Node, path string) {
+		"step": func(v *yaml.Node, p string) {
 			hasStep = true
-			step, stepOK = d.strOK(v, path, "a step name")
+			step, stepOK = d.strOK(v, p, "a step name")
 			stepRange = rangeOf(d.resolve(v))
 		},
-		"context": func(v *yaml.Node, path string) { hasCtx = true; ctx = d.str(v, path, "a path or a context name") },
-		"path":    func(v *yaml.Node, path string) { pth = d.str(v, path, "a path") },
+		"context": func(v *yaml.Node, p string) { hasCtx = true; ctx = d.str(v, p, "a path or a context name") },
+		"path":    func(v *yaml.Node, p string) { pth = d.str(v, p, "a path") },
 	})
 	switch {
 	case hasStep == hasCtx:

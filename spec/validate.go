@@ -309,9 +309,9 @@ type stepRef struct {
 func stepRefs(st *Step) []stepRef {
 	p := "steps." + st.Name
 	var out []stepRef
-	add := func(src Source, r Range, path string) {
+	add := func(src Source, r Range, p string) {
 		if src.Kind == SourceStep {
-			out = append(out, stepRef{name: src.Ref, rng: r, path: path})
+			out = append(out, stepRef{name: src.Ref, rng: r, path: p})
 		}
 	}
 	add(st.From, st.FromRange, p+".from")
