@@ -303,7 +303,7 @@ func (b *builder) exported(ctx context.Context, ref string, v *llbgen.Volume) bo
 			found = "yes"
 		case !strings.Contains(err.Error(), "not found"):
 			b.src.Warn(ctx, fmt.Sprintf("cache-import: cannot look up %s for volume %s (%v); it starts as it would without cache-import", ref, v.Name, err),
-				client.WarnOpts{Range: []*pb.Range{llbgen.PBRange(v.Cache.Range)}})
+				client.WarnOpts{Range: []*pb.Range{llbgen.PBRange(v.Spec.Range)}})
 		}
 		b.tokens.put(&b.tokens.imports, ref, found)
 	}

@@ -66,7 +66,7 @@ func (b *builder) outline(ctx context.Context) (*outline.Outline, error) {
 		}
 		for _, v := range vols {
 			if !slices.ContainsFunc(o.Cache, func(c outline.CacheMount) bool { return c.ID == v.ID }) {
-				o.Cache = append(o.Cache, outline.CacheMount{ID: v.ID, Location: location(v.Cache.Range)})
+				o.Cache = append(o.Cache, outline.CacheMount{ID: v.ID, Location: location(v.Spec.Range)})
 				b.outlined = append(b.outlined, v)
 			}
 		}

@@ -100,7 +100,7 @@ func locateError(err error, s *spec.Spec, steps []string) error {
 			if m.Seed != nil && seedMissing(msg, m.Seed) {
 				list = append(list, &spec.Error{
 					File: s.File, Range: m.Seed.Range, Path: path + ".source",
-					Msg:  fmt.Sprintf("cache volume %s: its source path %s does not exist %s", m.Cache, m.Seed.ShownPath(), sourceWhere(m.Seed.From)),
+					Msg:  fmt.Sprintf("cache volume %s: its source path %s does not exist %s", m.Volume, m.Seed.ShownPath(), sourceWhere(m.Seed.From)),
 					Hint: "name a directory that exists there, or create it before this step",
 				})
 			}

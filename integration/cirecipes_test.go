@@ -48,7 +48,7 @@ func TestCIRecipes(t *testing.T) {
 		}
 		for _, m := range cacheLine.FindAllStringSubmatch(text, -1) {
 			for _, name := range strings.Fields(m[2]) {
-				if s.Cache(name) == nil {
+				if s.Volume(name) == nil {
 					t.Errorf("%s: %q names volume %s, which examples/go does not declare", f, m[0], name)
 				}
 			}

@@ -64,15 +64,15 @@ func Check(s *spec.Spec) []Warning {
 	add := func(r Rule, rng spec.Range, format string, args ...any) {
 		out = append(out, Warning{Rule: r, Msg: fmt.Sprintf(format, args...), Range: rng})
 	}
-	byName := map[string]*spec.Cache{}
-	for _, c := range s.Caches {
+	byName := map[string]*spec.Volume{}
+	for _, c := range s.Volumes {
 		byName[c.Name] = c
 	}
 	mountedBy := map[string][]string{}
 	for _, st := range s.Steps {
 		seen := map[string]*spec.Mount{}
 		for _, m := range st.Mounts {
-			c := byName[m.Cache]
+			c := byName[m.Volume]
 			if m.Type != spec.MountCache || c == nil {
 				continue
 			}
@@ -94,11 +94,11 @@ func Check(s *spec.Spec) []Warning {
 			}
 		}
 	}
-	groups := map[string][]*spec.Cache{}
-	for _, c := range s.Caches {
+	groups := map[string][]*spec.Volume{}
+	for _, c := range s.Volumes {
 		groups[identity(c)] = append(groups[identity(c)], c)
 	}
-	for _, c := range s.Caches {
+	for _, c := range s.Volumes {
 		for _, other := range groups[identity(c)] {
 			if other == c {
 				break
@@ -149,7 +149,7 @@ func Check(s *spec.Spec) []Warning {
 // identity is what makes two volumes one cache, without resolving content
 // tokens: scope and full key as written. Volumes whose IDs depend on the
 // project or session are compared within this one spec, where those agree.
-func identity(c *spec.Cache) string {
+func identity(c *spec.Volume) string {
 	var b strings.Builder
 	b.WriteString(string(c.Scope))
 	for _, t := range c.Tokens {

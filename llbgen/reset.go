@@ -62,7 +62,7 @@ func Resets(ctx context.Context, s *spec.Spec, opt Options) ([]Reset, error) {
 		return nil, fmt.Errorf("%s empties volumes and %s=readonly never writes them: drop one of the two", OptCacheReset, OptCacheMode)
 	}
 	for _, name := range opt.Reset {
-		if s.Cache(name) == nil {
+		if s.Volume(name) == nil {
 			return nil, fmt.Errorf("%s %q: %s has no cache volume of that name; its volumes are %s", OptCacheReset, name, s.File, volumeNames(s))
 		}
 	}
@@ -106,7 +106,7 @@ func (l *lowering) resetting(m *spec.Mount) bool {
 	if m.Type != spec.MountCache || len(l.opt.Reset) == 0 {
 		return false
 	}
-	id := l.volumes[m.Cache].ID
+	id := l.volumes[m.Volume].ID
 	return id != "" && slices.ContainsFunc(l.opt.Reset, func(name string) bool {
 		v, ok := l.volumes[name]
 		return ok && v.ID == id
@@ -124,7 +124,7 @@ func (l *lowering) collectResets(st *spec.Step, ss *stepState, n *namer) {
 		if !l.resetting(m) {
 			continue
 		}
-		v := l.volumes[m.Cache]
+		v := l.volumes[m.Volume]
 		if _, ok := l.resets[v.ID]; ok {
 			continue
 		}
@@ -167,8 +167,8 @@ func (l *lowering) resetNonce() string {
 }
 
 func volumeNames(s *spec.Spec) string {
-	names := make([]string, len(s.Caches))
-	for i, c := range s.Caches {
+	names := make([]string, len(s.Volumes))
+	for i, c := range s.Volumes {
 		names[i] = c.Name
 	}
 	return strings.Join(names, ", ")

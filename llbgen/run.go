@@ -110,9 +110,9 @@ type mountLowering struct {
 
 func (ml mountLowering) Cache(m *spec.Mount) loweredMount {
 	l := ml.l
-	v := l.volumes[m.Cache]
+	v := l.volumes[m.Volume]
 	if v.ID == "" {
-		return loweredMount{err: specError(l.s, m.FieldRange("cache"), ml.path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Cache), "build it through BuildKit, or use scope: project")}
+		return loweredMount{err: specError(l.s, m.FieldRange("cache"), ml.path+".cache", fmt.Sprintf("volume %q has scope: session, and this lowering has no session ID", m.Volume), "build it through BuildKit, or use scope: project")}
 	}
 	if l.throwaway(v) {
 		// Mounted per command by the step's loop (throwaways).

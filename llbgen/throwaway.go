@@ -62,7 +62,7 @@ func (l *lowering) throwaways(ctx context.Context, st *spec.Step, ss *stepState,
 	}
 	var out []*throwawayCopy
 	for _, m := range st.Mounts {
-		if m.Type != spec.MountCache || !l.throwaway(l.volumes[m.Cache]) {
+		if m.Type != spec.MountCache || !l.throwaway(l.volumes[m.Volume]) {
 			continue
 		}
 		st, err := l.copyOfVolume(ctx, st, ss, m, n)
@@ -78,7 +78,7 @@ func (l *lowering) throwaways(ctx context.Context, st *spec.Step, ss *stepState,
 // run on the step's filesystem as root with its shell, as the init exec is.
 func (l *lowering) copyOfVolume(ctx context.Context, st *spec.Step, ss *stepState, m *spec.Mount, n *namer) (llb.State, error) {
 	const vol, out = "/run/stowage/ro/v", "/run/stowage/ro/out"
-	v := l.volumes[m.Cache]
+	v := l.volumes[m.Volume]
 	src, sel := llb.Scratch(), ""
 	owner := ""
 	var seeds []*seed

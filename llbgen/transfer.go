@@ -40,7 +40,7 @@ func (l *lowering) recordSite(st *spec.Step, ss *stepState) {
 		if m.Type != spec.MountCache {
 			continue
 		}
-		if v := l.volumes[m.Cache]; v.ID != "" && l.sites[v.ID] == nil {
+		if v := l.volumes[m.Volume]; v.ID != "" && l.sites[v.ID] == nil {
 			l.sites[v.ID] = &site{state: ss.state, shell: stepShell(st), mount: m}
 		}
 	}
@@ -167,7 +167,7 @@ func Import(ctx context.Context, s *spec.Spec, opt Options, names []string, src 
 		}
 		script = append(script,
 			fmt.Sprintf(`if stowage_has %[1]s %[2]s; then echo "stowage: cache volume %[3]s already holds data: left as it is (import --force replaces it)"; fi`, shellQuote(vol), seedStaging, v.Name),
-			setupCall(v, vol, v.Cache.Owner, []string{importArg + seed + ":the import"}))
+			setupCall(v, vol, v.Spec.Owner, []string{importArg + seed + ":the import"}))
 		opts := []llb.RunOption{
 			llb.Args(append(append([]string(nil), si.shell...), strings.Join(script, "\n"))),
 			llb.User("0"),

@@ -46,13 +46,13 @@ func (l *lowering) setupOf(m *spec.Mount, user string) *volumeInit {
 	if m.Type != spec.MountCache {
 		return nil
 	}
-	v := l.volumes[m.Cache]
-	owner := v.Cache.Owner
+	v := l.volumes[m.Volume]
+	owner := v.Spec.Owner
 	if owner == "" && !isRootUser(user) {
 		owner = user
 	}
 	_, imported := l.opt.Imported[v.ID]
-	if v.ID == "" || (m.Seed == nil && !imported && len(v.Restore) == 0 && owner == "" && v.Cache.Mode == nil) {
+	if v.ID == "" || (m.Seed == nil && !imported && len(v.Restore) == 0 && owner == "" && v.Spec.Mode == nil) {
 		return nil
 	}
 	return &volumeInit{mount: m, vol: v, owner: owner}
@@ -202,8 +202,8 @@ func setupLock(id string) llb.RunOption {
 // seeded from the first of seeds ("DIR:WHAT") that holds anything.
 func setupCall(v *Volume, dir, owner string, seeds []string) string {
 	mode := "''"
-	if v.Cache.Mode != nil {
-		mode = fmt.Sprintf("%04o", *v.Cache.Mode)
+	if v.Spec.Mode != nil {
+		mode = fmt.Sprintf("%04o", *v.Spec.Mode)
 	}
 	line := fmt.Sprintf("stowage_setup %s %s %s %s", shellQuote(v.Name), shellQuote(dir), shellQuote(owner), mode)
 	for _, sd := range seeds {
@@ -335,7 +335,7 @@ func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState
 		llb.Args(append(append([]string(nil), stepShell(st)...), strings.Join(script, "\n"))),
 		llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")),
 		n.unnumbered("find the volume cache volume "+v.Name+" restores from"),
-		l.location(v.Cache.FieldRange("restore")),
+		l.location(v.Spec.FieldRange("restore")),
 	)
 	// On the chain's root (its image), not the step's filesystem: the
 	// answer does not depend on the steps before, so lowering does not wait
@@ -461,8 +461,8 @@ func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepSta
 	const dir = "/run/stowage/private"
 	m, v := vi.mount, vi.vol
 	mode := os.FileMode(0o755)
-	if v.Cache.Mode != nil {
-		mode = os.FileMode(*v.Cache.Mode)
+	if v.Spec.Mode != nil {
+		mode = os.FileMode(*v.Spec.Mode)
 	}
 	mk := []llb.MkdirOption{llb.WithParents(true)}
 	if vi.owner != "" {
@@ -484,7 +484,7 @@ func (l *lowering) privateSource(ctx context.Context, st *spec.Step, ss *stepSta
 		contents = llb.Copy(*sd.check, seedCheckFile, seedCheckFile).Copy(sd.state, path.Join("/", sd.path)+"/", privateRoot+"/", &llb.CopyInfo{CopyDirContentsOnly: true})
 	}
 	src = src.File(contents, name, l.location(m.Range))
-	if vi.owner != "" || v.Cache.Mode != nil {
+	if vi.owner != "" || v.Spec.Mode != nil {
 		// Copying the seed's contents may take its root's metadata.
 		src = src.File(llb.Copy(owned, dir, privateRoot, &llb.CopyInfo{CopyDirContentsOnly: true}), name, l.location(m.Range))
 	}

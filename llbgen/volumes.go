@@ -19,7 +19,7 @@ type Volume struct {
 	Scope     spec.Scope
 	Namespace string
 	Sharing   spec.Sharing
-	Cache     *spec.Cache
+	Spec     *spec.Volume
 	// Restore are the IDs of the volume's restore keys (restore:), nearest
 	// first: each is the ID a volume with that key would have, and names the
 	// restore point RestorePointID that records the volume set up last
@@ -54,8 +54,8 @@ type TokenResolver interface {
 
 // Volumes resolves the ID of every cache volume of s, in file order.
 func Volumes(ctx context.Context, s *spec.Spec, opt VolumeOptions) ([]*Volume, error) {
-	out := make([]*Volume, 0, len(s.Caches))
-	for _, c := range s.Caches {
+	out := make([]*Volume, 0, len(s.Volumes))
+	for _, c := range s.Volumes {
 		v, err := volume(ctx, s, c, opt)
 		if err != nil {
 			return nil, err
@@ -65,8 +65,8 @@ func Volumes(ctx context.Context, s *spec.Spec, opt VolumeOptions) ([]*Volume, e
 	return out, nil
 }
 
-func volume(ctx context.Context, s *spec.Spec, c *spec.Cache, opt VolumeOptions) (*Volume, error) {
-	v := &Volume{Name: c.Name, Tenant: opt.Tenant, Scope: c.Scope, Sharing: c.Sharing, Cache: c}
+func volume(ctx context.Context, s *spec.Spec, c *spec.Volume, opt VolumeOptions) (*Volume, error) {
+	v := &Volume{Name: c.Name, Tenant: opt.Tenant, Scope: c.Scope, Sharing: c.Sharing, Spec: c}
 	switch c.Scope {
 	case spec.ScopeProject:
 		v.Namespace = s.Project

@@ -59,8 +59,8 @@ func checkModel(t *testing.T, s *Spec) {
 	if len(s.Steps) == 0 || steps[s.Default] == nil {
 		t.Errorf("default %q is not a step of %d", s.Default, len(s.Steps))
 	}
-	caches := map[string]*Cache{}
-	for _, c := range s.Caches {
+	caches := map[string]*Volume{}
+	for _, c := range s.Volumes {
 		caches[c.Name] = c
 		if !slices.Contains(Scopes, c.Scope) || !slices.Contains(Sharings, c.Sharing) {
 			t.Errorf("cache %q: scope %q, sharing %q", c.Name, c.Scope, c.Sharing)
@@ -68,7 +68,7 @@ func checkModel(t *testing.T, s *Spec) {
 		if len(c.Tokens) == 0 || len(c.Tokens) > maxKeyTokens {
 			t.Errorf("cache %q has %d tokens", c.Name, len(c.Tokens))
 		}
-		if c.From != "" && caches[c.From] == nil && s.Cache(c.From) == nil {
+		if c.From != "" && caches[c.From] == nil && s.Volume(c.From) == nil {
 			t.Errorf("cache %q: parent %q does not exist", c.Name, c.From)
 		}
 		for _, tok := range c.Tokens {
@@ -146,8 +146,8 @@ func checkModel(t *testing.T, s *Spec) {
 			if !slices.Contains(MountTypes, m.Type) {
 				t.Errorf("%s: mount type %q", st.Name, m.Type)
 			}
-			if m.Type == MountCache && caches[m.Cache] == nil {
-				t.Errorf("%s: cache %q", st.Name, m.Cache)
+			if m.Type == MountCache && caches[m.Volume] == nil {
+				t.Errorf("%s: cache %q", st.Name, m.Volume)
 			}
 			// Only an ssh mount may leave its path to BuildKit, and a
 			// secret exposed as env alone has none.

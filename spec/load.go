@@ -215,7 +215,7 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 			}
 		},
 		"args":   func(*yaml.Node, string) {},
-		"caches": func(v *yaml.Node, path string) { s.Caches = d.caches(v, path) },
+		"caches": func(v *yaml.Node, path string) { s.Volumes = d.caches(v, path) },
 		"steps":  func(v *yaml.Node, path string) { hasSteps = true; s.Steps = d.steps(v, path) },
 		"default": func(v *yaml.Node, path string) {
 			var ok bool
@@ -277,10 +277,10 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 	return out
 }
 
-func (d *decoder) caches(n *yaml.Node, path string) []*Cache {
-	var out []*Cache
+func (d *decoder) caches(n *yaml.Node, path string) []*Volume {
+	var out []*Volume
 	for _, p := range d.pairs(n, path, "a mapping of volume names to volumes") {
-		c := &Cache{Name: p.key.Value, Range: rangeOf(p.key), ranges: fieldRanges{}}
+		c := &Volume{Name: p.key.Value, Range: rangeOf(p.key), ranges: fieldRanges{}}
 		c.Range.End = rangeOf(p.val).End
 		cpath := join(path, c.Name)
 		if c.Name == "" {

@@ -137,24 +137,24 @@ func TestLoadFull(t *testing.T) {
 		{"npm", []string{"npm", "hash:package-lock.json"}, []string{"npm", "hash:package-lock.json"}, ScopeProject, SharingShared},
 		{"apt", []string{"apt", "digest:debian:bookworm"}, []string{"apt", "digest:debian:bookworm"}, ScopeProject, SharingShared},
 	}
-	equal(t, "caches", len(s.Caches), len(caches))
+	equal(t, "caches", len(s.Volumes), len(caches))
 	for i, want := range caches {
-		c := s.Caches[i]
+		c := s.Volumes[i]
 		equal(t, "cache name", c.Name, want.name)
 		equal(t, want.name+" key", values(c.Key), want.key)
 		equal(t, want.name+" tokens", values(c.Tokens), want.tokens)
 		equal(t, want.name+" scope", c.Scope, want.scope)
 		equal(t, want.name+" sharing", c.Sharing, want.sharing)
 	}
-	gobuild := s.Cache("gobuild")
+	gobuild := s.Volume("gobuild")
 	equal(t, "owner", gobuild.Owner, "1000:1000")
 	if gobuild.Mode == nil || *gobuild.Mode != 0o755 {
 		t.Errorf("mode = %v, want 0755", gobuild.Mode)
 	}
-	equal(t, "race from", s.Cache("gobuild-race").From, "gobuild")
+	equal(t, "race from", s.Volume("gobuild-race").From, "gobuild")
 	// The inherited tokens keep the parent's positions, for errors.
-	equal(t, "inherited token range", s.Cache("gobuild-race").Tokens[2].Range.Start, Pos{13, 38})
-	equal(t, "gomod mode", s.Cache("gomod").Mode, (*uint32)(nil))
+	equal(t, "inherited token range", s.Volume("gobuild-race").Tokens[2].Range.Start, Pos{13, 38})
+	equal(t, "gomod mode", s.Volume("gomod").Mode, (*uint32)(nil))
 
 	equal(t, "step names", names(s.Steps), []string{"build", "image", "warm", "tools"})
 	build := s.Step("build")
@@ -184,7 +184,7 @@ func TestLoadFull(t *testing.T) {
 	}
 	var mounts []mount
 	for _, m := range build.Mounts {
-		mounts = append(mounts, mount{m.Type, m.Path, m.Cache, m.From, m.Src, m.Readonly, m.ID})
+		mounts = append(mounts, mount{m.Type, m.Path, m.Volume, m.From, m.Src, m.Readonly, m.ID})
 	}
 	equal(t, "mounts", mounts, []mount{
 		{Type: MountCache, Path: "/go/pkg/mod", Cache: "gomod"},
@@ -213,7 +213,7 @@ func TestLoadFull(t *testing.T) {
 	equal(t, "deps image", Deps(image), []string{"build"})
 	equal(t, "deps tools", Deps(s.Step("tools")), []string(nil))
 	equal(t, "missing step", s.Step("nope"), (*Step)(nil))
-	equal(t, "missing cache", s.Cache("nope"), (*Cache)(nil))
+	equal(t, "missing cache", s.Volume("nope"), (*Volume)(nil))
 }
 
 func names(steps []*Step) []string {
@@ -251,7 +251,7 @@ steps:
   b: {from: a}
 `,
 			check: func(t *testing.T, s *Spec) {
-				c := s.Cache("gomod")
+				c := s.Volume("gomod")
 				equal(t, "key", values(c.Key), []string{"gomod"})
 				equal(t, "tokens", values(c.Tokens), []string{"gomod"})
 				equal(t, "scope", c.Scope, ScopeProject)
@@ -317,7 +317,7 @@ steps:
   a: {from: scratch, platform: "${BUILDPLATFORM}"}
 `,
 			check: func(t *testing.T, s *Spec) {
-				equal(t, "tokens", values(s.Caches[0].Tokens), []string{"linux/arm64", "linux", "arm64", "x", "linux/amd64", "linux", "amd64", "x"})
+				equal(t, "tokens", values(s.Volumes[0].Tokens), []string{"linux/arm64", "linux", "arm64", "x", "linux/amd64", "linux", "amd64", "x"})
 				equal(t, "platform", s.Steps[0].Platform, "linux/amd64")
 			},
 		},
@@ -407,7 +407,7 @@ steps:
 				equal(t, "project", s.Project, "2024")
 				equal(t, "arg", s.Args[0].Value, "1.10")
 				// The generation is the last token of the volume's key.
-				equal(t, "tokens", values(s.Caches[0].Tokens), []string{"1.10", "0x1F", "true", "~x", "generation=3"})
+				equal(t, "tokens", values(s.Volumes[0].Tokens), []string{"1.10", "0x1F", "true", "~x", "generation=3"})
 				equal(t, "from", s.Steps[0].From.Ref, "docker.io/library/golang:1.10")
 				equal(t, "env", s.Steps[0].Env, []KeyValue{{"V", "1.10"}, {"B", "yes"}, {"N", "010"}})
 				equal(t, "user", s.Steps[0].User, "1000")
@@ -532,7 +532,7 @@ steps:
 default: a
 `,
 			check: func(t *testing.T, s *Spec) {
-				equal(t, "tokens", values(s.Caches[0].Tokens), []string{"k", "hash:go.sum"})
+				equal(t, "tokens", values(s.Volumes[0].Tokens), []string{"k", "hash:go.sum"})
 				equal(t, "default", s.Default, "a")
 			},
 		},
@@ -550,13 +550,13 @@ steps:
 `,
 			check: func(t *testing.T, s *Spec) {
 				// File order does not matter: a child may come before its parent.
-				equal(t, "grandchild", values(s.Cache("grandchild").Tokens), []string{"r1", "r2", "generation=1", "c", "g", "generation=2"})
-				equal(t, "grandchild scope", s.Cache("grandchild").Scope, ScopeSession)
-				equal(t, "grandchild sharing", s.Cache("grandchild").Sharing, SharingShared)
-				equal(t, "child sharing", s.Cache("child").Sharing, SharingPrivate)
+				equal(t, "grandchild", values(s.Volume("grandchild").Tokens), []string{"r1", "r2", "generation=1", "c", "g", "generation=2"})
+				equal(t, "grandchild scope", s.Volume("grandchild").Scope, ScopeSession)
+				equal(t, "grandchild sharing", s.Volume("grandchild").Sharing, SharingShared)
+				equal(t, "child sharing", s.Volume("child").Sharing, SharingPrivate)
 				// Repeating the parent's scope is allowed; the key defaults to
 				// the name.
-				equal(t, "other", values(s.Cache("other").Tokens), []string{"r1", "r2", "generation=1", "other"})
+				equal(t, "other", values(s.Volume("other").Tokens), []string{"r1", "r2", "generation=1", "other"})
 			},
 		},
 		{
@@ -601,7 +601,7 @@ steps:
 				equal(t, "expose", a.Expose, []string{"80"})
 				// An empty entrypoint clears the base image's.
 				equal(t, "entrypoint", a.Entrypoint, []string{})
-				equal(t, "hash", values(s.Caches[0].Key), []string{"k", "hash:go.sum"})
+				equal(t, "hash", values(s.Volumes[0].Key), []string{"k", "hash:go.sum"})
 			},
 		},
 	}
@@ -620,7 +620,7 @@ func TestLoadOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Nil platform args mean the host platform, for build and target alike.
-	equal(t, "token", s.Caches[0].Tokens[0].Value(), PlatformArgs(nil, nil)["TARGETPLATFORM"])
+	equal(t, "token", s.Volumes[0].Tokens[0].Value(), PlatformArgs(nil, nil)["TARGETPLATFORM"])
 	equal(t, "file", s.File, DefaultFile)
 
 	_, err = Load([]byte("project: p\nsteps:\n  a: {from: nope!}\n"), Options{File: "ci/stowage.yaml"})
@@ -702,7 +702,7 @@ steps:
 		t.Fatal(err)
 	}
 	var got [][]string
-	for _, k := range s.Cache("build").RestoreTokens {
+	for _, k := range s.Volume("build").RestoreTokens {
 		var tokens []string
 		for _, tk := range k {
 			tokens = append(tokens, tk.Value())

@@ -153,7 +153,7 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 				typeRange = rangeOf(v)
 			},
 			"cache": func(v *yaml.Node, p string) {
-				m.Cache = d.str(v, p, "a cache volume name")
+				m.Volume = d.str(v, p, "a cache volume name")
 				r["cache"] = rangeOf(d.resolve(v))
 			},
 			"path": func(v *yaml.Node, p string) {
@@ -219,13 +219,13 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 			},
 		})
 		switch {
-		case typ == "" && m.Cache != "":
+		case typ == "" && m.Volume != "":
 			typ = MountCache
 		case typ == "" && hasType:
 			// enum reported the unknown type.
 		case typ == "":
 			d.add(m.Range, join(mpath, "type"), "add `cache: NAME` for a cache volume, or `type:` one of "+oneOf(MountTypes), "the mount has no type")
-		case typ != MountCache && m.Cache != "":
+		case typ != MountCache && m.Volume != "":
 			d.add(typeRange, join(mpath, "type"), "remove `type:` or `cache:`", "a %s mount cannot name a cache volume", typ)
 		}
 		m.Type = typ

@@ -35,8 +35,8 @@ type Spec struct {
 	// Args are the declared build args in file order, with their values after
 	// --build-arg overrides.
 	Args []*Arg
-	// Caches are the cache volumes in file order.
-	Caches []*Cache
+	// Volumes are the cache volumes (caches: in the YAML) in file order.
+	Volumes []*Volume
 	// Steps are the steps in file order.
 	Steps []*Step
 	// Default is the step built when no target is given.
@@ -91,8 +91,8 @@ const (
 // Sharings lists the valid sharing modes.
 var Sharings = []Sharing{SharingShared, SharingPrivate, SharingLocked}
 
-// Cache is a cache volume, found by its key.
-type Cache struct {
+// Volume is a cache volume, found by its key.
+type Volume struct {
 	// Name is the local handle steps use; it is not part of the ID.
 	Name string
 	// Key is the volume's own tokens as written (the name when unset).
@@ -133,7 +133,7 @@ type Cache struct {
 
 // FieldRange returns the range of one field's value, or the volume's range
 // when that field was not written.
-func (c *Cache) FieldRange(field string) Range {
+func (c *Volume) FieldRange(field string) Range {
 	if r, ok := c.ranges[field]; ok {
 		return r
 	}
@@ -493,8 +493,8 @@ type Mount struct {
 	Type MountType
 	// Path is where the mount appears in the container.
 	Path string
-	// Cache names the cache volume (type cache).
-	Cache string
+	// Volume names the cache volume (type cache).
+	Volume string
 	// Seed fills a cache volume when it is first created (type cache).
 	Seed *Seed
 	// From is the source of a bind mount; Src the path inside it.
@@ -568,9 +568,9 @@ func (s *Spec) Step(name string) *Step {
 	return nil
 }
 
-// Cache returns the cache volume called name, or nil.
-func (s *Spec) Cache(name string) *Cache {
-	for _, c := range s.Caches {
+// Volume returns the cache volume called name, or nil.
+func (s *Spec) Volume(name string) *Volume {
+	for _, c := range s.Volumes {
 		if c.Name == name {
 			return c
 		}

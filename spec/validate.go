@@ -15,12 +15,12 @@ import (
 func (d *decoder) validate(s *Spec) {
 	// Lookups go through maps: Spec.Step and Spec.Cache scan, and a 1 MiB
 	// spec can hold 40,000 steps.
-	v := &lookup{steps: map[string]*Step{}, caches: map[string]*Cache{}}
+	v := &lookup{steps: map[string]*Step{}, caches: map[string]*Volume{}}
 	for _, st := range s.Steps {
 		v.stepNames = append(v.stepNames, st.Name)
 		v.steps[st.Name] = st
 	}
-	for _, c := range s.Caches {
+	for _, c := range s.Volumes {
 		v.cacheNames = append(v.cacheNames, c.Name)
 		v.caches[c.Name] = c
 	}
@@ -42,13 +42,13 @@ func (d *decoder) validate(s *Spec) {
 // lookup finds steps and volumes by name.
 type lookup struct {
 	steps      map[string]*Step
-	caches     map[string]*Cache
+	caches     map[string]*Volume
 	stepNames  []string
 	cacheNames []string
 }
 
 // parent returns a volume's parent, or nil for a root or an unknown parent.
-func (v *lookup) parent(c *Cache) *Cache {
+func (v *lookup) parent(c *Volume) *Volume {
 	if c.From == "" {
 		return nil
 	}
@@ -89,7 +89,7 @@ func (d *decoder) resolveSources(v *lookup) {
 const maxKeyTokens = 32
 
 func (d *decoder) validateCaches(s *Spec, v *lookup) {
-	for _, c := range s.Caches {
+	for _, c := range s.Volumes {
 		if c.Key == nil {
 			c.Key = []Token{Literal(c.Name, c.Range)}
 		}
@@ -107,18 +107,18 @@ func (d *decoder) validateCaches(s *Spec, v *lookup) {
 // parents. It walks every chain once, so that a long one costs its length,
 // and reports each cycle once.
 func (d *decoder) resolveChains(s *Spec, v *lookup) {
-	order := make(map[*Cache]int, len(s.Caches))
-	for i, c := range s.Caches {
+	order := make(map[*Volume]int, len(s.Volumes))
+	for i, c := range s.Volumes {
 		order[c] = i
 	}
-	done := map[*Cache]bool{}
+	done := map[*Volume]bool{}
 	// failed volumes are on or below a cycle, or have too long a key: their
 	// children get no tokens either, and no second error.
-	failed := map[*Cache]bool{}
-	for _, c := range s.Caches {
+	failed := map[*Volume]bool{}
+	for _, c := range s.Volumes {
 		// Walk up to a resolved volume, a root, or back onto this walk.
-		var walk []*Cache
-		on := map[*Cache]bool{}
+		var walk []*Volume
+		on := map[*Volume]bool{}
 		cur := c
 		for cur != nil && !done[cur] && !on[cur] {
 			on[cur] = true
@@ -143,7 +143,7 @@ func (d *decoder) resolveChains(s *Spec, v *lookup) {
 
 // cacheCycle reports a cycle of from: fields at its first volume in file
 // order.
-func (d *decoder) cacheCycle(cycle []*Cache, order map[*Cache]int) {
+func (d *decoder) cacheCycle(cycle []*Volume, order map[*Volume]int) {
 	first := 0
 	for i, c := range cycle {
 		if order[c] < order[cycle[first]] {
@@ -162,7 +162,7 @@ func (d *decoder) cacheCycle(cycle []*Cache, order map[*Cache]int) {
 
 // inherit sets a volume's scope and full tokens from its resolved parent (nil
 // for a root) and its own key. It reports false when the key is too long.
-func (d *decoder) inherit(c, parent *Cache) bool {
+func (d *decoder) inherit(c, parent *Volume) bool {
 	scope := c.Scope
 	var tokens []Token
 	if parent != nil {
@@ -192,7 +192,7 @@ func (d *decoder) inherit(c, parent *Cache) bool {
 
 // inheritRestore builds the full keys of c's restore: as inherit builds
 // its key, and refuses restore keys no build could use.
-func (d *decoder) inheritRestore(c, parent *Cache) {
+func (d *decoder) inheritRestore(c, parent *Volume) {
 	if len(c.Restore) == 0 {
 		return
 	}
@@ -285,14 +285,14 @@ func (d *decoder) validateStep(v *lookup, st *Step) {
 				paths[clean] = i
 			}
 		}
-		if m.Type == MountCache && m.Cache != "" && v.caches[m.Cache] == nil {
-			hint := "name one of the volumes under caches:" + d.suggest(m.Cache, v.cacheNames)
+		if m.Type == MountCache && m.Volume != "" && v.caches[m.Volume] == nil {
+			hint := "name one of the volumes under caches:" + d.suggest(m.Volume, v.cacheNames)
 			if len(v.cacheNames) == 0 {
-				hint = "declare it under caches:, like `caches: {" + m.Cache + ": {key: " + m.Cache + "}}`"
+				hint = "declare it under caches:, like `caches: {" + m.Volume + ": {key: " + m.Volume + "}}`"
 			}
-			d.add(m.FieldRange("cache"), mp+".cache", hint, "cache volume %q is not declared", m.Cache)
+			d.add(m.FieldRange("cache"), mp+".cache", hint, "cache volume %q is not declared", m.Volume)
 		}
-		if m.Type == MountCache && m.Cache == "" {
+		if m.Type == MountCache && m.Volume == "" {
 			d.add(m.Range, mp+".cache", "add `cache: NAME` naming a volume under caches:", "a cache mount needs a volume")
 		}
 	}

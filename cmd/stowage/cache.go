@@ -284,7 +284,7 @@ func (cf *cacheFlags) warnGC(ctx context.Context, s *spec.Spec) {
 		return
 	}
 volumes:
-	for _, c := range s.Caches {
+	for _, c := range s.Volumes {
 		if c.MaxAge == 0 {
 			continue
 		}
@@ -431,7 +431,7 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	// prune that removed nothing would read as success.
 	want := map[string]bool{}
 	for _, name := range cf.names {
-		if s.Cache(name) == nil {
+		if s.Volume(name) == nil {
 			return fmt.Errorf("%s has no cache volume %q%s; its volumes are %s", s.File, name, suggestName(name, s), cacheNames(s))
 		}
 		want[name] = true
@@ -447,7 +447,7 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 		if vr.Name == "" || !named || (cf.maxSize > 0 && vr.Size <= int64(cf.maxSize)) {
 			continue
 		}
-		c := s.Cache(vr.Name)
+		c := s.Volume(vr.Name)
 		if cf.policy && c.MaxAge == 0 && c.MaxSize == 0 {
 			continue // no retention declared: nothing to enforce
 		}
@@ -544,8 +544,8 @@ func lockRecords(byID map[string]*volumeRecord, id string) []record {
 }
 
 func cacheNames(s *spec.Spec) string {
-	names := make([]string, len(s.Caches))
-	for i, c := range s.Caches {
+	names := make([]string, len(s.Volumes))
+	for i, c := range s.Volumes {
 		names[i] = c.Name
 	}
 	slices.SortFunc(names, cmp.Compare)
@@ -554,8 +554,8 @@ func cacheNames(s *spec.Spec) string {
 
 // suggestName is a did-you-mean for a volume name.
 func suggestName(name string, s *spec.Spec) string {
-	names := make([]string, len(s.Caches))
-	for i, c := range s.Caches {
+	names := make([]string, len(s.Volumes))
+	for i, c := range s.Volumes {
 		names[i] = c.Name
 	}
 	if best, ok := suggest.Search(name, names, true); ok {

@@ -178,8 +178,8 @@ func stepNames(s *spec.Spec) []string {
 }
 
 func volumeNames(s *spec.Spec) []string {
-	out := make([]string, 0, len(s.Caches))
-	for _, c := range s.Caches {
+	out := make([]string, 0, len(s.Volumes))
+	for _, c := range s.Volumes {
 		out = append(out, c.Name)
 	}
 	slices.Sort(out)

@@ -171,9 +171,9 @@ func writeVolumesJSON(s *spec.Spec, vols []*llbgen.Volume, out io.Writer) error 
 	list := make([]volumeJSON, 0, len(vols))
 	for _, v := range vols {
 		j := volumeJSON{Name: v.Name, ID: v.ID, Key: v.Tokens, Tenant: v.Tenant, Scope: string(v.Scope),
-			Namespace: v.Namespace, Sharing: string(v.Sharing), Restore: v.Restore, MountedBy: []string{}, Location: v.Cache.Range.Start}
+			Namespace: v.Namespace, Sharing: string(v.Sharing), Restore: v.Restore, MountedBy: []string{}, Location: v.Spec.Range.Start}
 		for _, st := range s.Steps {
-			if slices.ContainsFunc(st.Mounts, func(m *spec.Mount) bool { return m.Cache == v.Name }) {
+			if slices.ContainsFunc(st.Mounts, func(m *spec.Mount) bool { return m.Volume == v.Name }) {
 				j.MountedBy = append(j.MountedBy, st.Name)
 			}
 		}
