@@ -19,7 +19,7 @@ type Volume struct {
 	Scope     spec.Scope
 	Namespace string
 	Sharing   spec.Sharing
-	Spec     *spec.Volume
+	Spec      *spec.Volume
 	// Restore are the IDs of the volume's restore keys (restore:), nearest
 	// first: each is the ID a volume with that key would have, and names the
 	// restore point RestorePointID that records the volume set up last
