@@ -34,11 +34,11 @@ func (ch *builderChoice) connect(ctx context.Context) (*client.Client, error) {
 }
 
 // dockerChoice is dockerd's own BuildKit at host, when dockerd is there.
-func dockerChoice(host, why string) (builderChoice, bool) {
-	if !dockerdThere(host) {
-		return builderChoice{}, false
+func dockerChoice(host, why string) (builderChoice, string) {
+	if ok, whyNot := dockerdBuildKit(context.Background(), host); !ok {
+		return builderChoice{}, whyNot
 	}
-	return builderChoice{addr: "docker:" + host, why: "dockerd's own BuildKit, through " + why, opts: dockerClientOpts(host)}, true
+	return builderChoice{addr: "docker:" + host, why: "dockerd's own BuildKit, through " + why, opts: dockerClientOpts(host)}, ""
 }
 
 // ensure starts the chosen daemon when it is stowage's own and not yet up.
@@ -69,10 +69,11 @@ func chooseBuilder(addr, builder string) (builderChoice, error) {
 	}
 	if builder == "default" {
 		host, why := dockerEndpoint()
-		if ch, ok := dockerChoice(host, why+", buildx builder default from --builder"); ok {
+		ch, whyNot := dockerChoice(host, why+", buildx builder default from --builder")
+		if whyNot == "" {
 			return ch, nil
 		}
-		return builderChoice{}, fmt.Errorf("--builder default: it is dockerd's own BuildKit, and no dockerd answers at %s (%s)", host, why)
+		return builderChoice{}, fmt.Errorf("--builder default: it is dockerd's own BuildKit, and %s (%s)", whyNot, why)
 	}
 	if builder != "" {
 		a, err := buildxAddr(builder)
@@ -95,10 +96,11 @@ func chooseBuilder(addr, builder string) (builderChoice, error) {
 	// Docker's own BuildKit: what docker buildx build uses with no builder
 	// of its own (buildx's "default", the docker driver).
 	host, why := dockerEndpoint()
-	if ch, ok := dockerChoice(host, why); ok {
+	ch, whyNot := dockerChoice(host, why)
+	if whyNot == "" {
 		return ch, nil
 	}
-	tried = append(tried, "no dockerd at "+host+" ("+why+")")
+	tried = append(tried, whyNot+" ("+why+")")
 	for _, sock := range defaultSocketPaths() {
 		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			return builderChoice{addr: "unix://" + sock, why: "buildkitd's default socket"}, nil

@@ -44,12 +44,29 @@ func TestChooseBuilder(t *testing.T) {
 	}
 	t.Setenv("XDG_DATA_HOME", filepath.Join(xdg, "data"))
 	// A dockerd's socket, and a docker context "ci" whose endpoint it is.
-	dockerSock := filepath.Join(xdg, "docker.sock")
-	l, err := net.Listen("unix", dockerSock)
-	if err != nil {
-		t.Fatal(err)
+	// It answers /_ping as dockerd with BuildKit does; podman.sock answers
+	// as a daemon without it.
+	serve := func(sock, builderVersion string) {
+		l, err := net.Listen("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/_ping" {
+				if builderVersion != "" {
+					w.Header().Set("Builder-Version", builderVersion)
+				}
+				io.WriteString(w, "OK")
+				return
+			}
+			http.NotFound(w, r)
+		})}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
 	}
-	defer l.Close()
+	dockerSock, podmanSock := filepath.Join(xdg, "docker.sock"), filepath.Join(xdg, "podman.sock")
+	serve(dockerSock, "2")
+	serve(podmanSock, "")
 	dockerCfg := t.TempDir()
 	sum := sha256.Sum256([]byte("ci"))
 	_ = os.MkdirAll(filepath.Join(dockerCfg, "contexts", "meta", hex.EncodeToString(sum[:])), 0o755)
@@ -73,7 +90,9 @@ func TestChooseBuilder(t *testing.T) {
 		{name: "buildx current", current: `{"Key":"x","Name":"remote","Global":false}`, want: "tcp://10.0.0.1:1234", why: "current builder"},
 		{name: "kubernetes says what to pass", builder: "k8s", err: "kube-pod://"},
 		{name: "unknown builder", builder: "nope", err: "no such buildx builder"},
-		{name: "buildx's default builder is dockerd's", builder: "default", err: "--builder default: it is dockerd's own BuildKit, and no dockerd answers"},
+		{name: "buildx's default builder is dockerd's", builder: "default", err: "--builder default: it is dockerd's own BuildKit, and no dockerd at"},
+		{name: "a daemon without BuildKit is passed over", dockerHost: "unix://" + podmanSock, err: "does not offer BuildKit"},
+		{name: "a socket that does not answer is passed over", dockerHost: "unix://" + filepath.Join(xdg, "buildkitd.sock"), err: "no buildkitd on PATH to start"},
 		{name: "dockerd from DOCKER_HOST", dockerHost: "unix://" + dockerSock, want: "docker:unix://" + dockerSock, why: "dockerd's own BuildKit, through $DOCKER_HOST"},
 		{name: "dockerd from the docker context", dockerConfig: dockerCfg, want: "docker:unix://" + dockerSock, why: "docker context ci, docker's current context"},
 		{name: "--builder default reaches dockerd", builder: "default", dockerHost: "unix://" + dockerSock, want: "docker:unix://" + dockerSock, why: "buildx builder default from --builder"},

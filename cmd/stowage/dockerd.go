@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/client"
 )
@@ -53,14 +54,66 @@ func dockerConfigDir() string {
 	return filepath.Join(home, ".docker")
 }
 
-// dockerdThere says whether a dockerd may answer at host: a unix socket
-// that exists, or any other address (tcp:// is not probed here).
-func dockerdThere(host string) bool {
+// dockerdBuildKit says whether a dockerd answers at host and offers its
+// BuildKit (GET /_ping answers Builder-Version: 2, as buildx's docker
+// driver checks); if not, why, for the list of what was tried. A socket
+// that merely exists (Podman's, one this user cannot open) is not enough.
+func dockerdBuildKit(ctx context.Context, host string) (bool, string) {
 	if p, ok := strings.CutPrefix(host, "unix://"); ok {
-		fi, err := os.Stat(p)
-		return err == nil && fi.Mode()&os.ModeSocket != 0
+		if fi, err := os.Stat(p); err != nil || fi.Mode()&os.ModeSocket == 0 {
+			return false, "no dockerd at " + host
+		}
+	} else if !strings.HasPrefix(host, "tcp://") {
+		return false, "dockerd at " + host + " is not unix:// or tcp://, which stowage dials"
+	} else if os.Getenv("DOCKER_TLS_VERIFY") != "" || os.Getenv("DOCKER_CERT_PATH") != "" {
+		return false, "dockerd at " + host + " wants TLS, which stowage does not speak to dockerd: pass --addr with a buildkitd address"
 	}
-	return strings.HasPrefix(host, "tcp://")
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	conn, err := dialDocker(ctx, host)
+	if err != nil {
+		return false, fmt.Sprintf("dockerd at %s does not answer: %v", host, err)
+	}
+	defer conn.Close()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://docker/_ping", nil)
+	if err := req.Write(conn); err != nil {
+		return false, fmt.Sprintf("dockerd at %s: %v", host, err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		return false, fmt.Sprintf("dockerd at %s does not answer as dockerd: %v", host, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Builder-Version") != "2" {
+		return false, fmt.Sprintf("dockerd at %s does not offer BuildKit (/_ping: %s, Builder-Version %q)", host, resp.Status, resp.Header.Get("Builder-Version"))
+	}
+	return true, ""
+}
+
+// dialDocker opens a connection to dockerd at host, bounded by ctx's
+// deadline for as long as the caller has not cleared it.
+func dialDocker(ctx context.Context, host string) (net.Conn, error) {
+	u, err := url.Parse(host)
+	if err != nil {
+		return nil, fmt.Errorf("docker host %q: %w", host, err)
+	}
+	network, addr := u.Scheme, u.Host
+	switch u.Scheme {
+	case "unix":
+		addr = u.Path
+	case "tcp":
+	default:
+		return nil, fmt.Errorf("docker host %q: stowage reaches dockerd on unix:// and tcp:// only; pass --addr for others", host)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	return conn, nil
 }
 
 // dockerClientOpts reach dockerd's own BuildKit as buildx's docker driver
@@ -81,20 +134,11 @@ func dockerClientOpts(host string) []client.ClientOpt {
 // upgrade path to proto (with meta as headers) and returns the connection
 // once it says 101 Switching Protocols, as the docker client's DialHijack.
 func dialHijack(ctx context.Context, host, path, proto string, meta map[string][]string) (net.Conn, error) {
-	u, err := url.Parse(host)
-	if err != nil {
-		return nil, fmt.Errorf("docker host %q: %w", host, err)
-	}
-	network, addr := u.Scheme, u.Host
-	switch u.Scheme {
-	case "unix":
-		addr = u.Path
-	case "tcp":
-	default:
-		return nil, fmt.Errorf("docker host %q: stowage reaches dockerd on unix:// and tcp:// only; pass --addr for others", host)
-	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, network, addr)
+	// The handshake is bounded (a dockerd that accepts and says nothing
+	// must not hang the build); the upgraded stream is not.
+	hctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := dialDocker(hctx, host)
 	if err != nil {
 		return nil, err
 	}
@@ -122,6 +166,7 @@ func dialHijack(ctx context.Context, host, path, proto string, meta map[string][
 		conn.Close()
 		return nil, fmt.Errorf("dockerd at %s did not upgrade %s to %s: %s (is its BuildKit enabled?)", host, path, proto, resp.Status)
 	}
+	_ = conn.SetDeadline(time.Time{})
 	return &bufferedConn{Conn: conn, r: br}, nil
 }
 
