@@ -5,7 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -111,51 +113,8 @@ func TestGoInstallInitBuild(t *testing.T) {
 	if s.golang == "" {
 		t.Fatal("STOWAGE_GOLANG_IMAGE is unset: hack/stack up builds it")
 	}
-	// The daemon's state is removed with it, snapshot mounts included.
-	home := filepath.Dir(faultRoot(t))
-	registry := os.Getenv("STOWAGE_REGISTRY")
-	if registry == "" {
-		t.Fatal("STOWAGE_REGISTRY is unset: hack/stack env sets it")
-	}
+	home, stowage, _ := userWithBuildkitdOnPath(t, s)
 	pathDir := filepath.Join(home, "bin")
-	writeFiles(t, home, map[string]string{
-		// The local registry speaks HTTP; a user's mirror is set the same way.
-		"config/stowage/buildkitd.toml": "[registry.\"" + registry + "\"]\n  http = true\n[worker.oci]\n  networkMode = \"host\"\n",
-	})
-	if err := os.MkdirAll(pathDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(filepath.Join(filepath.Dir(s.buildctl), "buildkitd"), filepath.Join(pathDir, "buildkitd")); err != nil {
-		t.Fatal(err)
-	}
-	runc, err := exec.LookPath("runc")
-	if err != nil {
-		t.Fatal("runc is not on PATH")
-	}
-	env := []string{
-		"HOME=" + home, "PATH=" + pathDir + ":" + filepath.Dir(runc) + ":/usr/bin:/bin",
-		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"),
-		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
-	}
-	cli := needCLI(t)
-	stowage := func(dir string, args ...string) string {
-		t.Helper()
-		cmd := exec.Command(cli, args...)
-		cmd.Dir, cmd.Env = dir, env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("stowage %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	t.Cleanup(func() {
-		cmd := exec.Command(cli, "builder", "stop")
-		cmd.Env = env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("stowage builder stop: %v\n%s", err, out)
-		}
-	})
-
 	dir := filepath.Join(home, "greeter")
 	writeFiles(t, dir, map[string]string{
 		"go.mod":  "module example.com/greeter\n\ngo 1.26\n",
@@ -216,5 +175,122 @@ func TestGoInstallInitBuild(t *testing.T) {
 			t.Fatal("after builder stop, status does not say the daemon is to be started")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// userWithBuildkitdOnPath is a user of their own: a HOME, XDG dirs, and a
+// PATH with only buildkitd and runc, no BUILDKIT_HOST, no buildx builder,
+// no dockerd. It returns the HOME and a runner of the CLI as that user;
+// stowage's own buildkitd is stopped (builder stop) and its state removed
+// when the test ends.
+func userWithBuildkitdOnPath(t *testing.T, s *stack) (home string, run func(dir string, args ...string) string, try func(dir string, args ...string) (string, error)) {
+	t.Helper()
+	// The daemon's state is removed with it, snapshot mounts included.
+	home = filepath.Dir(faultRoot(t))
+	registry := os.Getenv("STOWAGE_REGISTRY")
+	if registry == "" {
+		t.Fatal("STOWAGE_REGISTRY is unset: hack/stack env sets it")
+	}
+	pathDir := filepath.Join(home, "bin")
+	writeFiles(t, home, map[string]string{
+		// The local registry speaks HTTP; a user's mirror is set the same way.
+		"config/stowage/buildkitd.toml": "[registry.\"" + registry + "\"]\n  http = true\n[worker.oci]\n  networkMode = \"host\"\n",
+	})
+	if err := os.MkdirAll(pathDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(filepath.Dir(s.buildctl), "buildkitd"), filepath.Join(pathDir, "buildkitd")); err != nil {
+		t.Fatal(err)
+	}
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		t.Fatal("runc is not on PATH")
+	}
+	env := []string{
+		"HOME=" + home, "PATH=" + pathDir + ":" + filepath.Dir(runc) + ":/usr/bin:/bin",
+		"XDG_DATA_HOME=" + filepath.Join(home, "data"), "XDG_RUNTIME_DIR=" + filepath.Join(home, "run"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
+	}
+	cli := needCLI(t)
+	try = func(dir string, args ...string) (string, error) {
+		cmd := exec.Command(cli, args...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	run = func(dir string, args ...string) string {
+		t.Helper()
+		out, err := try(dir, args...)
+		if err != nil {
+			t.Fatalf("stowage %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	t.Cleanup(func() {
+		cmd := exec.Command(cli, "builder", "stop")
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("stowage builder stop: %v\n%s", err, out)
+		}
+	})
+
+	return home, run, try
+}
+
+// daemonsWithRoot counts the buildkitd processes running with --root root.
+func daemonsWithRoot(t *testing.T, root string) int {
+	t.Helper()
+	procs, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range procs {
+		dt, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		argv := strings.Split(strings.TrimRight(string(dt), "\x00"), "\x00")
+		if filepath.Base(argv[0]) == "buildkitd" && slices.Contains(argv, root) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestOwnBuildkitdStartsOnce races two commands that both find no builder:
+// one buildkitd starts, both use it, and builder stop leaves none, in
+// every round. (Before the start lock, both started one and the second's
+// pid file hid the first, which then ran on with nothing to stop it.)
+func TestOwnBuildkitdStartsOnce(t *testing.T) {
+	s := needStack(t)
+	home, stowage, try := userWithBuildkitdOnPath(t, s)
+	dir := filepath.Join(home, "p")
+	writeFiles(t, dir, map[string]string{"stowage.yaml": "project: race\ncaches: {c: {}}\nsteps: {a: {from: scratch}}\n"})
+	root := filepath.Join(home, "data", "stowage", "buildkitd")
+	for round := range 3 {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		outs := make([]string, 2)
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[i], errs[i] = try(dir, "cache", "ls")
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, command %d: %v\n%s", round, i, err, outs[i])
+			}
+		}
+		if n := daemonsWithRoot(t, root); n != 1 {
+			t.Fatalf("round %d: %d buildkitd processes on %s, want 1", round, n, root)
+		}
+		stowage(dir, "builder", "stop")
+		if n := daemonsWithRoot(t, root); n != 0 {
+			t.Fatalf("round %d: after builder stop, %d buildkitd processes on %s", round, n, root)
+		}
 	}
 }

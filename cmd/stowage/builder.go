@@ -47,12 +47,14 @@ func (ch *builderChoice) ensure(ctx context.Context) error {
 		return nil
 	}
 	d := ch.start
-	pid, err := d.start(ctx)
+	pid, started, err := d.start(ctx)
 	if err != nil {
 		return fmt.Errorf("starting stowage's own buildkitd: %w", err)
 	}
 	ch.start = nil
-	ch.why = fmt.Sprintf("stowage's own buildkitd, started now: pid %d, state in %s, log %s; `stowage builder stop` stops it", pid, d.root, d.logFile)
+	if started {
+		ch.why = fmt.Sprintf("stowage's own buildkitd, started now: pid %d, state in %s, log %s; `stowage builder stop` stops it", pid, d.root, d.logFile)
+	}
 	return nil
 }
 
@@ -109,7 +111,9 @@ func chooseBuilder(addr, builder string) (builderChoice, error) {
 	}
 	d := newLocalDaemon()
 	if pid := d.pid(); pid != 0 {
-		return builderChoice{addr: d.addr(), why: fmt.Sprintf("stowage's own buildkitd: pid %d, state in %s; `stowage builder stop` stops it", pid, d.root)}, nil
+		// Through start all the same: the daemon another command is starting
+		// may not answer yet, and start waits for it under the start lock.
+		return builderChoice{addr: d.addr(), why: fmt.Sprintf("stowage's own buildkitd: pid %d, state in %s; `stowage builder stop` stops it", pid, d.root), start: d}, nil
 	}
 	if _, err := d.command(); err == nil {
 		return builderChoice{addr: d.addr(), why: "stowage's own buildkitd, to be started from PATH", start: d}, nil
@@ -203,7 +207,7 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 		return err
 	}
 	fmt.Fprintf(out, "buildkitd: %s\nchosen by: %s\n", ch.addr, ch.why)
-	if ch.start != nil {
+	if ch.start != nil && ch.start.pid() == 0 {
 		args, _ := ch.start.command()
 		fmt.Fprintf(out, "not running: stowage build or stowage cache starts it as %s\n", strings.Join(args, " "))
 		return nil

@@ -178,3 +178,24 @@ func TestDialHijack(t *testing.T) {
 		t.Errorf("the echo read %q, %v", buf[:4], err)
 	}
 }
+
+// TestIsDaemon: only buildkitd (or rootlesskit running it) with --root
+// exactly ours is stowage's daemon, whatever else mentions the path.
+func TestIsDaemon(t *testing.T) {
+	root := "/home/u/.local/share/stowage/buildkitd"
+	for _, tc := range []struct {
+		argv []string
+		want bool
+	}{
+		{[]string{"/usr/bin/buildkitd", "--addr", "unix:///run/x.sock", "--root", root}, true},
+		{[]string{"/usr/bin/rootlesskit", "/usr/bin/buildkitd", "--root", root}, true},
+		{[]string{"tail", "-f", root + ".log"}, false},
+		{[]string{"/usr/bin/buildkitd", "--root", root + "-other"}, false},
+		{[]string{"vim", "--root", root}, false},
+		{nil, false},
+	} {
+		if got := isDaemon(tc.argv, root); got != tc.want {
+			t.Errorf("isDaemon(%q) = %v, want %v", tc.argv, got, tc.want)
+		}
+	}
+}

@@ -22,6 +22,11 @@ import (
 // wants.
 type localDaemon struct {
 	root, sock, pidFile, logFile string
+	// addrFile records where the running daemon listens; lockFile keeps two
+	// commands from starting it at once.
+	addrFile, lockFile string
+	// running is the pid start found answering, so it started nothing.
+	running int
 	// config is $XDG_CONFIG_HOME/stowage/buildkitd.toml when it exists:
 	// registry mirrors and the like, in buildkitd's own format.
 	config string
@@ -45,10 +50,19 @@ func newLocalDaemon() *localDaemon {
 		run = state
 	}
 	d := &localDaemon{
-		root:    filepath.Join(state, "buildkitd"),
-		sock:    filepath.Join(run, "buildkitd.sock"),
-		pidFile: filepath.Join(state, "buildkitd.pid"),
-		logFile: filepath.Join(state, "buildkitd.log"),
+		root:     filepath.Join(state, "buildkitd"),
+		sock:     filepath.Join(run, "buildkitd.sock"),
+		pidFile:  filepath.Join(state, "buildkitd.pid"),
+		logFile:  filepath.Join(state, "buildkitd.log"),
+		addrFile: filepath.Join(state, "buildkitd.addr"),
+		lockFile: filepath.Join(state, "start.lock"),
+	}
+	// A running daemon is reached where it was started, whatever this
+	// command's $XDG_RUNTIME_DIR says.
+	if dt, err := os.ReadFile(d.addrFile); err == nil && d.pid() != 0 {
+		if a, ok := strings.CutPrefix(strings.TrimSpace(string(dt)), "unix://"); ok {
+			d.sock = a
+		}
 	}
 	cfg := os.Getenv("XDG_CONFIG_HOME")
 	if cfg == "" {
@@ -75,10 +89,28 @@ func (d *localDaemon) pid() int {
 		return 0
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || !strings.Contains(string(cmdline), "buildkitd") || !strings.Contains(string(cmdline), d.root) {
+	if err != nil || !isDaemon(strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00"), d.root) {
 		return 0
 	}
 	return pid
+}
+
+// isDaemon says whether argv is buildkitd (or rootlesskit running it)
+// started with --root root exactly: a recycled pid running anything else,
+// even `tail -f` of the daemon's log under root, is not it.
+func isDaemon(argv []string, root string) bool {
+	if len(argv) == 0 {
+		return false
+	}
+	if b := filepath.Base(argv[0]); b != "buildkitd" && b != "rootlesskit" {
+		return false
+	}
+	for i := 1; i+1 < len(argv); i++ {
+		if argv[i] == "--root" && argv[i+1] == root {
+			return true
+		}
+	}
+	return false
 }
 
 // command is how the daemon is started: rootless through rootlesskit when
@@ -107,15 +139,37 @@ func (d *localDaemon) command() ([]string, error) {
 
 // start runs the daemon detached (it outlives this command, for the next
 // one) and waits until it answers.
-func (d *localDaemon) start(ctx context.Context) (int, error) {
+func (d *localDaemon) start(ctx context.Context) (pid int, started bool, err error) {
+	pid, err = d.startLocked(ctx)
+	return pid, err == nil && pid != d.running, err
+}
+
+// startLocked is start's body; d.running is the pid that answered before it
+// started anything.
+func (d *localDaemon) startLocked(ctx context.Context) (int, error) {
 	args, err := d.command()
 	if err != nil {
 		return 0, err
+	}
+	// sockaddr_un holds 108 bytes, the terminating NUL included.
+	if len(d.sock) > 107 {
+		return 0, fmt.Errorf("the socket path %s is %d bytes, more than a unix socket takes (107): set XDG_RUNTIME_DIR to a shorter directory", d.sock, len(d.sock))
 	}
 	for _, dir := range []string{d.root, filepath.Dir(d.sock)} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return 0, err
 		}
+	}
+	// Two commands at once start one daemon: the second waits here, then
+	// finds the first's running.
+	unlock, err := lockFile(d.lockFile)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
+	if pid := d.pid(); pid != 0 && answers(ctx, d.addr()) {
+		d.running = pid
+		return pid, nil
 	}
 	logf, err := os.OpenFile(d.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -124,6 +178,8 @@ func (d *localDaemon) start(ctx context.Context) (int, error) {
 	defer logf.Close()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	// Not the project's directory, which the daemon would keep busy.
+	cmd.Dir = d.root
 	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return 0, err
@@ -133,10 +189,14 @@ func (d *localDaemon) start(ctx context.Context) (int, error) {
 	if err := os.WriteFile(d.pidFile, []byte(strconv.Itoa(pid)+"\n"), 0o600); err != nil {
 		return 0, err
 	}
+	if err := os.WriteFile(d.addrFile, []byte(d.addr()+"\n"), 0o600); err != nil {
+		return 0, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	for {
-		if answers(ctx, d.addr()) {
+		// Ours must be the one that answers: alive, and recorded.
+		if d.pid() == pid && answers(ctx, d.addr()) {
 			return pid, nil
 		}
 		if d.pid() == 0 {
@@ -170,6 +230,7 @@ func (d *localDaemon) stop(ctx context.Context) (int, error) {
 		}
 	}
 	_ = os.Remove(d.pidFile)
+	_ = os.Remove(d.addrFile)
 	return pid, nil
 }
 
