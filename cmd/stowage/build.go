@@ -50,7 +50,7 @@ type buildFlags struct {
 }
 
 func (b *buildFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&b.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, else "+defaultAddr+")")
+	fs.StringVar(&b.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, dockerd's BuildKit, "+defaultAddr+", else a buildkitd stowage starts; stowage builder status says which)")
 	fs.StringVar(&b.builder, "builder", "", "build on this buildx builder `NAME` (docker buildx ls)")
 	fs.StringVar(&b.progress, "progress", "auto", "progress output `MODE`: auto, plain, tty, quiet or rawjson")
 	fs.StringVar(&b.frontendImage, "frontend", "", "run the frontend from this `IMAGE` through BuildKit's gateway, as # syntax= does (default: in this process)")

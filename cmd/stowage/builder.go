@@ -226,9 +226,10 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 }
 
 // builderHelp says how every command that talks to buildkitd finds it.
-const builderHelp = `The builder is --addr, else --builder NAME (a buildx builder), else
-$BUILDKIT_HOST, else the current buildx builder, else buildkitd's default
-socket, else stowage's own buildkitd, which it starts from PATH (state in
+const builderHelp = `The builder is --addr, else --builder NAME (a buildx builder; default is
+dockerd's), else $BUILDKIT_HOST, else the current buildx builder, else
+dockerd's own BuildKit (the current docker context, when it offers it), else
+buildkitd's default socket, else stowage's own buildkitd, which it starts from PATH (state in
 $XDG_DATA_HOME/stowage, socket in $XDG_RUNTIME_DIR/stowage) and stowage
 builder stop stops. Addresses: unix://…, tcp://…,
 docker-container://buildx_buildkit_NAME0, kube-pod://POD, ssh://….

@@ -128,7 +128,7 @@ type cacheFlags struct {
 
 func (cf *cacheFlags) register() {
 	fs := cf.fs
-	fs.StringVar(&cf.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, else "+defaultAddr+")")
+	fs.StringVar(&cf.addr, "addr", "", "the buildkitd `ADDRESS` (default: --builder, $BUILDKIT_HOST, the current buildx builder, dockerd's BuildKit, "+defaultAddr+", else a buildkitd stowage starts; stowage builder status says which)")
 	fs.StringVar(&cf.builder, "builder", "", "use this buildx builder `NAME` (docker buildx ls)")
 	switch cf.sub {
 	case "ls", "du":
