@@ -27,6 +27,7 @@ func (s *stack) exampleContexts() []string {
 		{"debian:bookworm", s.debian},
 		{"debian:bookworm-slim", s.debian},
 		{"rust:1", s.rust},
+		{"rust:1-bookworm", s.rust},
 	} {
 		if c.ref != "" {
 			out = append(out, "--build-context", c.name+"=docker-image://"+c.ref)

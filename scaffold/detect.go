@@ -1,6 +1,7 @@
 package scaffold
 
 import (
+	"os"
 	"bytes"
 	"encoding/json"
 	"io/fs"
@@ -35,7 +36,7 @@ func detectGo(dir fs.FS, p *Project) bool {
 	if isMain(dir, ".") {
 		p.Main = "."
 		if m := moduleLine.FindSubmatch(dt); m != nil {
-			p.Binary = path.Base(strings.Trim(string(m[1]), `"`))
+			p.Binary = binaryName(strings.Trim(string(m[1]), `"`))
 		}
 	} else if cmds, err := fs.ReadDir(dir, "cmd"); err == nil {
 		for _, c := range cmds {
@@ -55,6 +56,19 @@ var (
 	goLine     = regexp.MustCompile(`(?m)^go\s+(\d+\.\d+)`)
 	moduleLine = regexp.MustCompile(`(?m)^module\s+(\S+)`)
 )
+
+// binaryName is what go build names a module's binary: the last element
+// of its path, skipping a major-version suffix (example.com/tool/v2 is
+// tool).
+func binaryName(module string) string {
+	base := path.Base(module)
+	if len(base) > 1 && base[0] == 'v' && strings.Trim(base[1:], "0123456789") == "" {
+		if parent := path.Base(path.Dir(module)); parent != "." && parent != "/" {
+			return parent
+		}
+	}
+	return base
+}
 
 var packageMain = regexp.MustCompile(`(?m)^package main\b`)
 
@@ -92,8 +106,12 @@ func detectNode(dir fs.FS, p *Project) bool {
 	}
 	p.Version, p.Main = "20", "index.js"
 	if dt, err := fs.ReadFile(dir, ".nvmrc"); err == nil {
-		if v := strings.TrimPrefix(strings.TrimSpace(string(dt)), "v"); v != "" {
-			p.Version = strings.SplitN(v, ".", 2)[0]
+		p.Version = nodeTag(strings.TrimSpace(string(dt)), p.Version)
+	}
+	if p.Manager == "yarn" {
+		// Yarn 2+ (berry) writes __metadata into its lock file.
+		if dt, err := fs.ReadFile(dir, "yarn.lock"); err == nil && bytes.Contains(dt, []byte("__metadata:")) {
+			p.Berry = true
 		}
 	}
 	var pkg struct{ Main, PackageManager string }
@@ -104,6 +122,23 @@ func detectNode(dir fs.FS, p *Project) bool {
 		p.Corepack = pkg.PackageManager != ""
 	}
 	return true
+}
+
+// nodeTag is the node image tag for an .nvmrc line: v20.11.1 is 20,
+// lts/iron is iron, lts/* and node are lts and latest; anything else keeps
+// def.
+func nodeTag(nvmrc, def string) string {
+	switch v := strings.TrimPrefix(nvmrc, "v"); {
+	case v == "lts/*":
+		return "lts"
+	case v == "node" || v == "stable":
+		return "latest"
+	case strings.HasPrefix(v, "lts/"):
+		return strings.TrimPrefix(v, "lts/")
+	case v != "" && strings.Trim(strings.SplitN(v, ".", 2)[0], "0123456789") == "":
+		return strings.SplitN(v, ".", 2)[0]
+	}
+	return def
 }
 
 func detectPython(dir fs.FS, p *Project) bool {
@@ -133,6 +168,8 @@ func detectPython(dir fs.FS, p *Project) bool {
 	return true
 }
 
+var binName = regexp.MustCompile(`(?m)^\[\[bin\]\]\s*\n(?:[^\[\n][^\n]*\n)*?\s*name\s*=\s*"([^"]+)"`)
+
 var cargoName = regexp.MustCompile(`(?m)^\s*name\s*=\s*"([^"]+)"`)
 
 func detectRust(dir fs.FS, p *Project) bool {
@@ -153,6 +190,13 @@ func detectRust(dir fs.FS, p *Project) bool {
 		return false
 	}
 	p.Found, p.Binary, p.Version = "Cargo.toml", string(m[1]), "1"
+	// A [[bin]] names the binary; without one and without src/main.rs the
+	// crate is a library: built and tested, no image.
+	if b := binName.FindSubmatch(dt); b != nil {
+		p.Binary = string(b[1])
+	} else if !exists(dir, "src/main.rs") {
+		p.Binary = ""
+	}
 	p.Lock = "Cargo.lock"
 	if !exists(dir, "Cargo.lock") {
 		p.Lock = ""
@@ -171,13 +215,20 @@ func detectApt(dir fs.FS, p *Project) bool {
 	if err != nil {
 		return false
 	}
+	args := map[string]string{}
 	for _, n := range res.AST.Children {
 		switch strings.ToLower(n.Value) {
+		case "arg":
+			// ARGs before the first FROM may name its image.
+			if p.Base == "" && n.Next != nil {
+				k, v, _ := strings.Cut(n.Next.Value, "=")
+				args[k] = strings.Trim(v, `"'`)
+			}
 		case "from":
 			if p.Base != "" || n.Next == nil {
 				continue
 			}
-			img := n.Next.Value
+			img := os.Expand(n.Next.Value, func(k string) string { return args[k] })
 			repo := strings.SplitN(path.Base(strings.SplitN(img, "@", 2)[0]), ":", 2)[0]
 			if repo != "debian" && repo != "ubuntu" {
 				return false
@@ -213,6 +264,9 @@ func aptPackages(words []string) []string {
 		}
 		j := i + 1
 		for j < len(words) && strings.HasPrefix(words[j], "-") {
+			if words[j] == "-t" || words[j] == "-o" {
+				j++ // its value
+			}
 			j++
 		}
 		if j >= len(words) || words[j] != "install" {
@@ -222,6 +276,11 @@ func aptPackages(words []string) []string {
 			w := words[j]
 			if w == "&&" || w == ";" || w == "||" || w == "|" || strings.HasPrefix(w, "\\") {
 				break
+			}
+			// Options that take a value: the value is no package.
+			if w == "-t" || w == "-o" || w == "--target-release" || w == "--option" {
+				j++
+				continue
 			}
 			end := strings.TrimRight(w, ";")
 			if !strings.HasPrefix(end, "-") && end != "" && validPackage.MatchString(end) {

@@ -48,6 +48,8 @@ type Project struct {
 	// corepack then fetches, else npm installs pnpm or yarn itself.
 	Manager, Lock string
 	Corepack      bool
+	// Berry is Yarn 2 or later (its lock file has __metadata).
+	Berry bool
 	// Python: requirements.txt, pyproject.toml or uv.lock's installer.
 	Requirements string
 	// Apt: the base image and the packages the Dockerfile installs.

@@ -26,10 +26,16 @@ var projects = []struct {
 		Go, Project{Version: "1.25", Main: ".", Binary: "hello"}},
 	{"go-cmd", fstest.MapFS{"go.mod": file("module example.com/tool\ngo 1.26\n"), "lib.go": file("package tool\n"), "cmd/tooly/main.go": file("// x\npackage main\n")},
 		Go, Project{Version: "1.26", Main: "./cmd/tooly", Binary: "tooly"}},
+	{"go-major-version", fstest.MapFS{"go.mod": file("module example.com/tool/v2\ngo 1.26\n"), "main.go": file("package main\n")},
+		Go, Project{Version: "1.26", Main: ".", Binary: "tool"}},
 	{"go-library", fstest.MapFS{"go.mod": file("module example.com/lib\ngo 1.26\n"), "lib.go": file("package lib\n")},
 		Go, Project{Version: "1.26"}},
 	{"npm", fstest.MapFS{"package.json": file(`{"main": "server.js"}`), "package-lock.json": file("{}"), ".nvmrc": file("v22.1.0\n")},
 		Node, Project{Version: "22", Manager: "npm", Lock: "package-lock.json", Main: "server.js"}},
+	{"npm-lts-alias", fstest.MapFS{"package.json": file(`{}`), "package-lock.json": file("{}"), ".nvmrc": file("lts/iron\n")},
+		Node, Project{Version: "iron", Manager: "npm", Lock: "package-lock.json", Main: "index.js"}},
+	{"yarn-berry", fstest.MapFS{"package.json": file(`{"packageManager": "yarn@4.5.0"}`), "yarn.lock": file("__metadata:\n  version: 8\n")},
+		Node, Project{Version: "20", Manager: "yarn", Lock: "yarn.lock", Main: "index.js", Corepack: true, Berry: true}},
 	{"pnpm", fstest.MapFS{"package.json": file(`{}`), "pnpm-lock.yaml": file("")},
 		Node, Project{Version: "20", Manager: "pnpm", Lock: "pnpm-lock.yaml", Main: "index.js"}},
 	{"pnpm-corepack", fstest.MapFS{"package.json": file(`{"packageManager": "pnpm@9.15.0"}`), "pnpm-lock.yaml": file("")},
@@ -42,8 +48,14 @@ var projects = []struct {
 		Python, Project{Version: "3.12", Requirements: "pyproject.toml"}},
 	{"uv", fstest.MapFS{"pyproject.toml": file(""), "uv.lock": file(""), "main.py": file("")},
 		Python, Project{Version: "3.11", Requirements: "uv", Main: "main.py"}},
-	{"cargo", fstest.MapFS{"Cargo.toml": file("[package]\nname = \"hello-rs\"\nversion = \"0.1.0\"\n\n[dependencies]\nname = \"not this\"\n"), "Cargo.lock": file("")},
+	{"cargo", fstest.MapFS{"Cargo.toml": file("[package]\nname = \"hello-rs\"\nversion = \"0.1.0\"\n\n[dependencies]\nname = \"not this\"\n"), "Cargo.lock": file(""), "src/main.rs": file("")},
 		Rust, Project{Version: "1", Binary: "hello-rs", Lock: "Cargo.lock"}},
+	{"cargo-bin", fstest.MapFS{"Cargo.toml": file("[package]\nname = \"tools\"\n\n[[bin]]\nname = \"hello\"\npath = \"src/hello.rs\"\n")},
+		Rust, Project{Version: "1", Binary: "hello"}},
+	{"cargo-library", fstest.MapFS{"Cargo.toml": file("[package]\nname = \"mylib\"\n"), "src/lib.rs": file("")},
+		Rust, Project{Version: "1"}},
+	{"apt-arg-base", fstest.MapFS{"Dockerfile": file("ARG UBUNTU=ubuntu:24.04\nFROM ${UBUNTU}\nRUN apt-get -o Acquire::Retries=3 install -y -t noble-backports htop\n")},
+		Apt, Project{Base: "ubuntu:24.04", Packages: []string{"htop"}}},
 	{"apt", fstest.MapFS{"Dockerfile": file("FROM debian:bookworm AS base\nRUN apt-get update && \\\n  apt-get install -y --no-install-recommends curl jq=1.6* ca-certificates && rm -rf /var/lib/apt/lists/*\nRUN apt install -y git; echo done\nFROM alpine\nRUN apk add x\n")},
 		Apt, Project{Base: "debian:bookworm", Packages: []string{"ca-certificates", "curl", "git"}}},
 }
@@ -58,7 +70,7 @@ func TestTemplates(t *testing.T) {
 				t.Fatal(err)
 			}
 			if p.Kind != tc.kind || p.Name != "my-app" || p.Version != tc.want.Version || p.Main != tc.want.Main || p.Binary != tc.want.Binary ||
-				p.Manager != tc.want.Manager || p.Corepack != tc.want.Corepack || p.Lock != tc.want.Lock || p.Requirements != tc.want.Requirements || p.Base != tc.want.Base ||
+				p.Manager != tc.want.Manager || p.Corepack != tc.want.Corepack || p.Berry != tc.want.Berry || p.Lock != tc.want.Lock || p.Requirements != tc.want.Requirements || p.Base != tc.want.Base ||
 				!slices.Equal(p.Packages, tc.want.Packages) {
 				t.Errorf("detected %+v, want kind %s and %+v", p, tc.kind, tc.want)
 			}
