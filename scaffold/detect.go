@@ -1,10 +1,10 @@
 package scaffold
 
 import (
-	"os"
 	"bytes"
 	"encoding/json"
 	"io/fs"
+	"os"
 	"path"
 	"regexp"
 	"slices"
