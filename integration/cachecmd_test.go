@@ -319,6 +319,15 @@ steps:
     run: head -c 1048576 /dev/zero > /b/blob && for d in /o /y /p /l; do echo x > $d/f; done && head -c 204800 /dev/zero > /p/blob
 `, nil)
 	s.mustBuild(context.Background(), t, p, buildOpts{})
+	// BuildKit releases a build's cache mounts after the solve returns; a
+	// record is sized, and its last use set, when it is released. Wait for
+	// that (big's size), then for old's max-age from there.
+	for deadline := time.Now().Add(15 * time.Second); cacheLs(t, s, p.dir)["big"].Size <= 64<<10; {
+		if time.Now().After(deadline) {
+			t.Fatalf("volume big is not sized after 15 s: %+v", cacheLs(t, s, p.dir)["big"])
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
 	time.Sleep(1500 * time.Millisecond)
 	out, err := cacheCLI(t, s, p.dir, "prune", "--policy")
 	if err != nil {
