@@ -79,6 +79,17 @@ func chooseBuilder(addr, builder string) (builderChoice, error) {
 	}
 	if builder != "" {
 		a, err := buildxAddr(builder)
+		if errors.Is(err, errNoBuildxBuilder) {
+			// buildx lists every docker context as a builder of the docker
+			// driver, Docker Desktop's desktop-linux among them.
+			if host := dockerContextHost(builder); host != "" {
+				ch, whyNot := dockerChoice(host, "docker context "+builder+", from --builder")
+				if whyNot == "" {
+					return ch, nil
+				}
+				return builderChoice{}, fmt.Errorf("--builder %s: it is docker context %s's dockerd, and %s", builder, builder, whyNot)
+			}
+		}
 		if err != nil {
 			return builderChoice{}, fmt.Errorf("--builder %s: %w", builder, err)
 		}
@@ -172,7 +183,7 @@ func currentBuildx() (name, why string) {
 func buildxAddr(name string) (string, error) {
 	dt, err := os.ReadFile(filepath.Join(buildxDir(), "instances", name))
 	if errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("no such buildx builder in %s (docker buildx ls lists them)", buildxDir())
+		return "", fmt.Errorf("%w in %s, and no docker context of that name (docker buildx ls lists them)", errNoBuildxBuilder, buildxDir())
 	}
 	if err != nil {
 		return "", err
@@ -224,6 +235,9 @@ func builderStatus(ctx context.Context, addr, builder string, out io.Writer) err
 	fmt.Fprintf(out, "BuildKit: %s %s\n", info.BuildkitVersion.Package, info.BuildkitVersion.Version)
 	return nil
 }
+
+// errNoBuildxBuilder is a builder name buildx's store does not hold.
+var errNoBuildxBuilder = errors.New("no such buildx builder")
 
 // builderHelp says how every command that talks to buildkitd finds it.
 const builderHelp = `The builder is --addr, else --builder NAME (a buildx builder; default is

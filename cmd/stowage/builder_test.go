@@ -95,6 +95,7 @@ func TestChooseBuilder(t *testing.T) {
 		{name: "a socket that does not answer is passed over", dockerHost: "unix://" + filepath.Join(xdg, "buildkitd.sock"), err: "no buildkitd on PATH to start"},
 		{name: "dockerd from DOCKER_HOST", dockerHost: "unix://" + dockerSock, want: "docker:unix://" + dockerSock, why: "dockerd's own BuildKit, through $DOCKER_HOST"},
 		{name: "dockerd from the docker context", dockerConfig: dockerCfg, want: "docker:unix://" + dockerSock, why: "docker context ci, docker's current context"},
+		{name: "--builder names a docker context", builder: "ci", dockerConfig: dockerCfg, want: "docker:unix://" + dockerSock, why: "docker context ci, from --builder"},
 		{name: "--builder default reaches dockerd", builder: "default", dockerHost: "unix://" + dockerSock, want: "docker:unix://" + dockerSock, why: "buildx builder default from --builder"},
 		{name: "nothing at all", err: "put buildkitd on PATH"},
 		{name: "buildkitd on PATH", path: withBuildkitd, want: "unix://" + filepath.Join(xdg, "run", "stowage", "buildkitd.sock"), why: "to be started from PATH"},

@@ -33,17 +33,27 @@ func dockerEndpoint() (host, why string) {
 		}
 	}
 	if name != "" && name != "default" {
-		// The context store keeps each context under the digest of its name.
-		sum := sha256.Sum256([]byte(name))
-		var meta struct {
-			Endpoints map[string]struct{ Host string }
-		}
-		dt, err := os.ReadFile(filepath.Join(dockerConfigDir(), "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json"))
-		if err == nil && json.Unmarshal(dt, &meta) == nil && meta.Endpoints["docker"].Host != "" {
-			return meta.Endpoints["docker"].Host, "docker context " + name + ", " + why
+		if h := dockerContextHost(name); h != "" {
+			return h, "docker context " + name + ", " + why
 		}
 	}
 	return "unix:///var/run/docker.sock", "docker's default socket"
+}
+
+// dockerContextHost is the docker endpoint of docker context name, "" when
+// there is no such context. buildx lists each context as a builder of the
+// docker driver (Docker Desktop's desktop-linux among them).
+func dockerContextHost(name string) string {
+	// The context store keeps each context under the digest of its name.
+	sum := sha256.Sum256([]byte(name))
+	var meta struct {
+		Endpoints map[string]struct{ Host string }
+	}
+	dt, err := os.ReadFile(filepath.Join(dockerConfigDir(), "contexts", "meta", hex.EncodeToString(sum[:]), "meta.json"))
+	if err != nil || json.Unmarshal(dt, &meta) != nil {
+		return ""
+	}
+	return meta.Endpoints["docker"].Host
 }
 
 func dockerConfigDir() string {
