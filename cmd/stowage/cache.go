@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -543,22 +542,11 @@ func lockRecords(byID map[string]*volumeRecord, id string) []record {
 	return nil
 }
 
-func cacheNames(s *spec.Spec) string {
-	names := make([]string, len(s.Volumes))
-	for i, c := range s.Volumes {
-		names[i] = c.Name
-	}
-	slices.SortFunc(names, cmp.Compare)
-	return strings.Join(names, ", ")
-}
+func cacheNames(s *spec.Spec) string { return strings.Join(volumeNames(s), ", ") }
 
 // suggestName is a did-you-mean for a volume name.
 func suggestName(name string, s *spec.Spec) string {
-	names := make([]string, len(s.Volumes))
-	for i, c := range s.Volumes {
-		names[i] = c.Name
-	}
-	if best, ok := suggest.Search(name, names, true); ok {
+	if best, ok := suggest.Search(name, volumeNames(s), true); ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return ""
