@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 )
@@ -77,41 +78,43 @@ func Render(p *Project) ([]byte, error) {
 // and says what it is built with; kind forces one ("" detects). name is
 // the directory's name, made a project name.
 func Detect(dir fs.FS, name string, kind Kind) (*Project, error) {
-	p := &Project{Name: projectName(name), Syntax: DefaultSyntax}
-	var found []Kind
+	if kind != "" && detectors[kind] == nil {
+		return nil, fmt.Errorf("unknown kind %q: write %s", kind, strings.Join(KindNames(), ", "))
+	}
+	// Each detector once: the kinds found, and what each found.
+	var found []*Project
 	for _, k := range Kinds {
-		if detectors[k](dir, &Project{}) {
-			found = append(found, k)
+		p := &Project{Kind: k, Name: projectName(name), Syntax: DefaultSyntax}
+		if detectors[k](dir, p) {
+			found = append(found, p)
 		}
+	}
+	if len(found) == 0 && kind == "" {
+		return nil, fmt.Errorf("found nothing to build: no go.mod, package-lock.json, pnpm-lock.yaml, yarn.lock, requirements.txt, pyproject.toml, uv.lock, Cargo.toml or Dockerfile that runs apt-get; pass --kind %s", strings.Join(KindNames(), ", "))
 	}
 	if kind == "" {
-		if len(found) == 0 {
-			return nil, fmt.Errorf("found nothing to build: no go.mod, package-lock.json, pnpm-lock.yaml, yarn.lock, requirements.txt, pyproject.toml, uv.lock, Cargo.toml or Dockerfile that runs apt-get; pass --kind %s", kindList())
-		}
-		kind = found[0]
+		kind = found[0].Kind
 	}
-	detect, ok := detectors[kind]
-	if !ok {
-		return nil, fmt.Errorf("unknown kind %q: write %s", kind, kindList())
-	}
-	p.Kind = kind
-	if !detect(dir, p) {
+	i := slices.IndexFunc(found, func(p *Project) bool { return p.Kind == kind })
+	if i < 0 {
 		return nil, fmt.Errorf("--kind %s: %s", kind, missing[kind])
 	}
-	for _, k := range found {
-		if k != kind {
-			p.Others = append(p.Others, k)
+	p := found[i]
+	for _, o := range found {
+		if o.Kind != kind {
+			p.Others = append(p.Others, o.Kind)
 		}
 	}
 	return p, nil
 }
 
-func kindList() string {
+// KindNames are Kinds as strings, for flags and messages.
+func KindNames() []string {
 	s := make([]string, len(Kinds))
 	for i, k := range Kinds {
 		s[i] = string(k)
 	}
-	return strings.Join(s, ", ")
+	return s
 }
 
 // missing says what a forced kind needs and did not find.

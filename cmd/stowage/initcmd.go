@@ -32,7 +32,7 @@ cache volumes that tool needs, keyed as the examples key them.`,
 		Args:    maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if kind != "" && !slices.Contains(scaffold.Kinds, scaffold.Kind(kind)) {
-				return usageError{fmt.Sprintf("--kind %q: write one of %s", kind, strings.Join(kindNames(), ", "))}
+				return usageError{fmt.Sprintf("--kind %q: write one of %s", kind, strings.Join(scaffold.KindNames(), ", "))}
 			}
 			dir := "."
 			if len(args) == 1 {
@@ -88,19 +88,11 @@ cache volumes that tool needs, keyed as the examples key them.`,
 			return nil
 		},
 	}
-	kinds := kindNames()
+	kinds := scaffold.KindNames()
 	cmd.Flags().StringVar(&kind, "kind", "", "the `KIND` of project, not detected: "+strings.Join(kinds, ", "))
 	cmd.Flags().StringVar(&syntax, "syntax", "", "the frontend `IMAGE` of the # syntax= line (default "+scaffold.DefaultSyntax+")")
 	cmd.Flags().BoolVar(&force, "force", false, "replace a stowage.yaml that is there")
 	cmd.Flags().BoolVar(&print, "print", false, "write the spec to stdout, not to DIR")
 	_ = cmd.RegisterFlagCompletionFunc("kind", cobra.FixedCompletions(kinds, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
-}
-
-func kindNames() []string {
-	out := make([]string, len(scaffold.Kinds))
-	for i, k := range scaffold.Kinds {
-		out[i] = string(k)
-	}
-	return out
 }
