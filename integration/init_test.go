@@ -2,12 +2,15 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -268,10 +271,11 @@ func TestOwnBuildkitdStartsOnce(t *testing.T) {
 	dir := filepath.Join(home, "p")
 	writeFiles(t, dir, map[string]string{"stowage.yaml": "project: race\ncaches: {c: {}}\nsteps: {a: {from: scratch}}\n"})
 	root := filepath.Join(home, "data", "stowage", "buildkitd")
-	for round := range 3 {
+	// race runs two commands at once that both need the daemon.
+	race := func(what string) {
+		t.Helper()
 		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		outs := make([]string, 2)
+		errs, outs := make([]error, 2), make([]string, 2)
 		for i := range 2 {
 			wg.Add(1)
 			go func() {
@@ -282,9 +286,12 @@ func TestOwnBuildkitdStartsOnce(t *testing.T) {
 		wg.Wait()
 		for i, err := range errs {
 			if err != nil {
-				t.Fatalf("round %d, command %d: %v\n%s", round, i, err, outs[i])
+				t.Fatalf("%s, command %d: %v\n%s", what, i, err, outs[i])
 			}
 		}
+	}
+	for round := range 3 {
+		race(fmt.Sprintf("round %d", round))
 		if n := daemonsWithRoot(t, root); n != 1 {
 			t.Fatalf("round %d: %d buildkitd processes on %s, want 1", round, n, root)
 		}
@@ -292,5 +299,29 @@ func TestOwnBuildkitdStartsOnce(t *testing.T) {
 		if n := daemonsWithRoot(t, root); n != 0 {
 			t.Fatalf("round %d: after builder stop, %d buildkitd processes on %s", round, n, root)
 		}
+	}
+
+	// Killed outright (no stop, its pid file and socket left behind): the
+	// next command starts a new one, and two at once still start one.
+	stowage(dir, "cache", "ls")
+	pidFile := filepath.Join(home, "data", "stowage", "buildkitd.pid")
+	killed, err := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(killed, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); daemonsWithRoot(t, root) != 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("buildkitd %d still runs 10 s after SIGKILL", killed)
+		}
+	}
+	race("after SIGKILL")
+	if n := daemonsWithRoot(t, root); n != 1 {
+		t.Fatalf("after SIGKILL and two commands, %d buildkitd processes, want 1", n)
+	}
+	if pid, _ := strconv.Atoi(strings.TrimSpace(readFile(t, pidFile))); pid == killed || pid == 0 {
+		t.Errorf("the pid file names %d after the restart, the killed daemon was %d", pid, killed)
 	}
 }

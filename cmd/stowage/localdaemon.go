@@ -147,18 +147,8 @@ func (d *localDaemon) start(ctx context.Context) (pid int, started bool, err err
 // startLocked is start's body; d.running is the pid that answered before it
 // started anything.
 func (d *localDaemon) startLocked(ctx context.Context) (int, error) {
-	args, err := d.command()
-	if err != nil {
+	if err := os.MkdirAll(d.root, 0o700); err != nil {
 		return 0, err
-	}
-	// sockaddr_un holds 108 bytes, the terminating NUL included.
-	if len(d.sock) > 107 {
-		return 0, fmt.Errorf("the socket path %s is %d bytes, more than a unix socket takes (107): set XDG_RUNTIME_DIR to a shorter directory", d.sock, len(d.sock))
-	}
-	for _, dir := range []string{d.root, filepath.Dir(d.sock)} {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return 0, err
-		}
 	}
 	// Two commands at once start one daemon: the second waits here, then
 	// finds the first's running.
@@ -167,9 +157,21 @@ func (d *localDaemon) startLocked(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	defer unlock()
+	// A running daemon is used as it is, whatever PATH says now.
 	if pid := d.pid(); pid != 0 && answers(ctx, d.addr()) {
 		d.running = pid
 		return pid, nil
+	}
+	args, err := d.command()
+	if err != nil {
+		return 0, err
+	}
+	// sockaddr_un holds 108 bytes, the terminating NUL included.
+	if len(d.sock) > 107 {
+		return 0, fmt.Errorf("the socket path %s is %d bytes, more than a unix socket takes (107): set XDG_RUNTIME_DIR to a shorter directory", d.sock, len(d.sock))
+	}
+	if err := os.MkdirAll(filepath.Dir(d.sock), 0o700); err != nil {
+		return 0, err
 	}
 	logf, err := os.OpenFile(d.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
