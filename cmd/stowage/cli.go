@@ -66,7 +66,7 @@ their LLB.`,
 		&cobra.Group{ID: groupBuilder, Title: "Builders:"},
 	)
 	root.AddCommand(
-		specCommand(groupBuild, "build [OPTIONS] [CONTEXT]", "Build a spec on buildkitd", buildSpec, maxArgs(1)),
+		specCommand(groupBuild, "build [OPTIONS] [CONTEXT]", "Build a spec on buildkitd", buildSpec, oneContext),
 		specCommand(groupBuild, "llb [OPTIONS]", "Write the LLB of a spec to stdout (pipe it to buildctl build)", writeLLB, maxArgs(0)),
 		newInitCmd(),
 		specCommand(groupSpec, "lint [OPTIONS]", "Check a spec and its cache volume hazards; exit 1 on any finding", lintSpec, maxArgs(0)),
@@ -127,11 +127,16 @@ func maxArgs(n int) cobra.PositionalArgs {
 		if len(args) <= n {
 			return nil
 		}
-		if n == 1 {
-			return usageError{fmt.Sprintf("one build context, not %d: %s", len(args), strings.Join(args, " "))}
-		}
 		return usageError{fmt.Sprintf("unexpected argument %q", args[n])}
 	}
+}
+
+// oneContext is build's: at most one build context.
+func oneContext(_ *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageError{fmt.Sprintf("one build context, not %d: %s", len(args), strings.Join(args, " "))}
+	}
+	return nil
 }
 
 // completeSpecFlags completes --target with the spec's steps and the

@@ -148,6 +148,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"ids", "--build-arg", "novalue"}, 2, `"novalue" is not KEY=VALUE`},
 		{[]string{"ids", "-f", "/nonexistent/stowage.yaml"}, 1, "no such file"},
 		{[]string{"llb", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"init", "a", "b"}, 2, `unexpected argument "b"`},
 	}
 	for _, tc := range tests {
 		code, _, errOut := stowage(t, tc.args...)
