@@ -15,6 +15,8 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/dfgitutil"
 	digest "github.com/opencontainers/go-digest"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // copies decodes a step's copies: COPY's and ADD's sources and flags.
@@ -24,7 +26,9 @@ func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
 		cpath := index(p, i)
 		c := &Copy{From: Source{Kind: SourceContext}, Range: rangeOf(item)}
 		var cf copyFrom
-		d.fields(item, cpath, "{src: PATH, dest: PATH}", d.copyFields(c, &cf))
+		var g syntax.Copy
+		c.ranges = d.read(item, cpath, "{src: PATH, dest: PATH}", &g)
+		d.copyFields(c, &g, &cf, cpath)
 		d.checkCopy(c, cpath)
 		d.checkCopyFrom(c, &cf, cpath)
 		if c.Dest == "" {
@@ -35,108 +39,98 @@ func (d *decoder) copies(n *yaml.Node, p string) []*Copy {
 	return out
 }
 
-// copyFields are the handlers of a copy's fields, in one map: a copy's
-// decoding runs once per copy on every build.
-func (d *decoder) copyFields(c *Copy, cf *copyFrom) map[string]func(*yaml.Node, string) {
-	return map[string]func(*yaml.Node, string){
-		"from": func(v *yaml.Node, p string) {
-			c.ranges.set("from", rangeOf(d.resolve(v)))
-			if from, ok := d.strOK(v, p, "a step name or context"); ok {
-				d.source(&c.From, from, c.FieldRange("from"), p)
-			}
-		},
-		"src": func(v *yaml.Node, p string) {
-			c.ranges.set("src", rangeOf(d.resolve(v)))
-			c.Src = d.str(v, p, "a path")
-		},
-		"dest": func(v *yaml.Node, p string) {
-			c.ranges.set("dest", rangeOf(d.resolve(v)))
-			c.Dest = d.str(v, p, "a path")
-		},
-		// ADD's sources besides src:, and their flags.
-		"url": func(v *yaml.Node, p string) {
-			c.ranges.set("url", rangeOf(d.resolve(v)))
-			cf.url, _ = d.strOK(v, p, "an http or https URL")
-		},
-		"git": func(v *yaml.Node, p string) {
-			c.ranges.set("git", rangeOf(d.resolve(v)))
-			cf.git, _ = d.strOK(v, p, "a Git URL")
-		},
-		"content": func(v *yaml.Node, p string) {
-			c.ranges.set("content", rangeOf(d.resolve(v)))
-			cf.content = d.str(v, p, "the file's text")
-		},
-		"checksum": func(v *yaml.Node, p string) {
-			c.ranges.set("checksum", rangeOf(d.resolve(v)))
-			c.Checksum = d.str(v, p, "a checksum")
-		},
-		"keep-git-dir": func(v *yaml.Node, p string) {
-			c.ranges.set("keep-git-dir", rangeOf(d.resolve(v)))
-			c.KeepGitDir = d.bool(v, p)
-		},
-		"unpack": func(v *yaml.Node, p string) {
-			c.ranges.set("unpack", rangeOf(d.resolve(v)))
-			c.Unpack = d.bool(v, p)
-		},
-		// COPY's flags.
-		"chown": func(v *yaml.Node, p string) {
-			c.ranges.set("chown", rangeOf(d.resolve(v)))
-			var ok bool
-			if c.Chown, ok = d.strOK(v, p, `"user[:group]"`); !ok {
-				return
-			}
+// copyFields decodes a copy's fields.
+func (d *decoder) copyFields(c *Copy, g *syntax.Copy, cf *copyFrom, cpath string) {
+	if v, p := at(g.From, cpath); v != nil {
+		if from, ok := d.strOK(v, p, "a step name or context"); ok {
+			d.source(&c.From, from, c.FieldRange("from"), p)
+		}
+	}
+	if v, p := at(g.Src, cpath); v != nil {
+		c.Src = d.str(v, p, "a path")
+	}
+	if v, p := at(g.Dest, cpath); v != nil {
+		c.Dest = d.str(v, p, "a path")
+	}
+	// ADD's sources besides src:, and their flags.
+	if v, p := at(g.URL, cpath); v != nil {
+		cf.url, _ = d.strOK(v, p, "an http or https URL")
+	}
+	if v, p := at(g.Git, cpath); v != nil {
+		cf.git, _ = d.strOK(v, p, "a Git URL")
+	}
+	if v, p := at(g.Content, cpath); v != nil {
+		cf.content = d.str(v, p, "the file's text")
+	}
+	if v, p := at(g.Checksum, cpath); v != nil {
+		c.Checksum = d.str(v, p, "a checksum")
+	}
+	if v, p := at(g.KeepGitDir, cpath); v != nil {
+		c.KeepGitDir = d.bool(v, p)
+	}
+	if v, p := at(g.Unpack, cpath); v != nil {
+		c.Unpack = d.bool(v, p)
+	}
+	// COPY's flags.
+	if v, p := at(g.Chown, cpath); v != nil {
+		var ok bool
+		if c.Chown, ok = d.strOK(v, p, `"user[:group]"`); ok {
 			u, g, _ := strings.Cut(c.Chown, ":")
 			if u == "" || strings.Contains(g, ":") || strings.ContainsAny(c.Chown, " \t\n") {
 				d.add(c.FieldRange("chown"), p, `write "user", "user:group", "uid" or "uid:gid", like "app:app" or "1000:1000"`, "chown %q is not user[:group]", c.Chown)
 			}
-		},
-		"chmod": func(v *yaml.Node, p string) {
-			c.ranges.set("chmod", rangeOf(d.resolve(v)))
-			var ok bool
-			if c.Chmod, ok = d.strOK(v, p, `a mode like "0644" or "u+x"`); ok && !validChmod(c.Chmod) {
-				d.add(c.FieldRange("chmod"), p, `write an octal mode up to 07777 like "0644", or a symbolic one like "u+x,go-w"`, "%q is not a mode", c.Chmod)
-			}
-		},
-		"exclude": func(v *yaml.Node, p string) {
-			n := d.resolve(v)
-			c.ranges.set("exclude", rangeOf(n))
-			items, paths := []*yaml.Node{n}, []string{p}
-			switch {
-			case n.Kind == yaml.SequenceNode:
-				items, paths = n.Content, make([]string, len(n.Content))
-				for i := range items {
-					paths[i] = index(p, i)
-				}
-			case n.Kind != yaml.ScalarNode || isNull(n):
-				d.add(rangeOf(n), p, "write a pattern, or a list like [*.md, **/testdata]", "expected a list of patterns, found %s", describe(n))
-				return
-			}
-			for i, item := range items {
-				pat, ok := d.strOK(item, paths[i], "a pattern")
-				if !ok {
-					continue
-				}
-				r := rangeOf(d.resolve(item))
-				if pat == "" {
-					d.add(r, paths[i], "write a pattern like *.md or **/testdata, or remove the entry", "empty exclude pattern")
-					continue
-				}
-				if _, err := path.Match(strings.TrimPrefix(pat, "!"), ""); err != nil {
-					d.add(r, paths[i], "write a pattern as in .dockerignore, like *.md or **/testdata", "%q is not a valid pattern", pat)
-					continue
-				}
-				c.Exclude = append(c.Exclude, pat)
-			}
-		},
-		"link": func(v *yaml.Node, p string) {
-			c.Link = d.bool(v, p)
-			c.ranges.set("link", rangeOf(d.resolve(v)))
-		},
-		"parents": func(v *yaml.Node, p string) {
-			c.Parents = d.bool(v, p)
-			c.ranges.set("parents", rangeOf(d.resolve(v)))
-		},
+		}
 	}
+	if v, p := at(g.Chmod, cpath); v != nil {
+		var ok bool
+		if c.Chmod, ok = d.strOK(v, p, `a mode like "0644" or "u+x"`); ok && !validChmod(c.Chmod) {
+			d.add(c.FieldRange("chmod"), p, `write an octal mode up to 07777 like "0644", or a symbolic one like "u+x,go-w"`, "%q is not a mode", c.Chmod)
+		}
+	}
+	if v, p := at(g.Exclude, cpath); v != nil {
+		c.Exclude = d.excludes(v, p)
+	}
+	if v, p := at(g.Link, cpath); v != nil {
+		c.Link = d.bool(v, p)
+	}
+	if v, p := at(g.Parents, cpath); v != nil {
+		c.Parents = d.bool(v, p)
+	}
+}
+
+// excludes decodes a copy's exclude: one pattern or a list, as in
+// .dockerignore.
+func (d *decoder) excludes(v *yaml.Node, p string) []string {
+	n := d.resolve(v)
+	items, paths := []*yaml.Node{n}, []string{p}
+	switch {
+	case n.Kind == yaml.SequenceNode:
+		items, paths = n.Content, make([]string, len(n.Content))
+		for i := range items {
+			paths[i] = index(p, i)
+		}
+	case n.Kind != yaml.ScalarNode || isNull(n):
+		d.add(rangeOf(n), p, "write a pattern, or a list like [*.md, **/testdata]", "expected a list of patterns, found %s", describe(n))
+		return nil
+	}
+	var out []string
+	for i, item := range items {
+		pat, ok := d.strOK(item, paths[i], "a pattern")
+		if !ok {
+			continue
+		}
+		r := rangeOf(d.resolve(item))
+		if pat == "" {
+			d.add(r, paths[i], "write a pattern like *.md or **/testdata, or remove the entry", "empty exclude pattern")
+			continue
+		}
+		if _, err := path.Match(strings.TrimPrefix(pat, "!"), ""); err != nil {
+			d.add(r, paths[i], "write a pattern as in .dockerignore, like *.md or **/testdata", "%q is not a valid pattern", pat)
+			continue
+		}
+		out = append(out, pat)
+	}
+	return out
 }
 
 // checkCopy applies the rules between a copy's fields.
@@ -196,34 +190,11 @@ type copyFrom struct {
 
 // CopySources are the fields that name what a copy reads; a copy has
 // exactly one.
-var CopySources = []string{"src", "url", "git", "content"}
+var CopySources = syntax.CopySources
 
-// CopyFieldSources maps each copy field that applies to some sources only
-// (from:, parents:, …) to those sources, for the JSON Schema to say the same.
-func CopyFieldSources() map[string][]string {
-	out := map[string][]string{}
-	for field, rule := range copyFieldSources {
-		out[field] = slices.Clone(rule.sources)
-	}
-	return out
-}
-
-// copyFieldSources lists, for the fields that apply to some sources only,
-// the sources they apply to, and a hint for the others.
-var copyFieldSources = map[string]struct {
-	sources []string
-	hint    string
-}{
-	"from":         {[]string{"src"}, "remove it: url:, git: and content: are their own source"},
-	"parents":      {[]string{"src"}, "remove it"},
-	"exclude":      {[]string{"src", "git"}, "remove it: a url: or content: copy is one file"},
-	"checksum":     {[]string{"url", "git"}, "remove it: a copy from the context, a step or content: is pinned by its own content"},
-	"keep-git-dir": {[]string{"git"}, "remove it, or copy from git: URL"},
-	"unpack":       {[]string{"src", "url"}, "remove it: only a file from src: or url: can be an archive"},
-}
-
-// copyFieldOrder is copyFieldSources' fields in a fixed order, for errors.
-var copyFieldOrder = slices.Sorted(maps.Keys(copyFieldSources))
+// copyFieldOrder is the fields that apply to some sources only, in a fixed
+// order, for errors.
+var copyFieldOrder = slices.Sorted(maps.Keys(syntax.CopyFieldSources))
 
 // checkCopyFrom applies the rules between a copy's source and its other
 // fields, and makes From the source of a url:, git: or content: copy.
@@ -246,9 +217,9 @@ func (d *decoder) checkCopyFrom(c *Copy, cf *copyFrom, p string) {
 	}
 	source := written[0]
 	for _, field := range copyFieldOrder {
-		rule := copyFieldSources[field]
-		if c.has(field) && !slices.Contains(rule.sources, source) {
-			d.add(c.FieldRange(field), join(p, field), rule.hint, "%s: does not apply to a %s: copy", field, source)
+		rule := syntax.CopyFieldSources[field]
+		if c.has(field) && !slices.Contains(rule.Sources, source) {
+			d.add(c.FieldRange(field), join(p, field), rule.Hint, "%s: does not apply to a %s: copy", field, source)
 		}
 	}
 	switch source {

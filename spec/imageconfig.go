@@ -8,6 +8,8 @@ import (
 
 	"github.com/moby/sys/signal"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // Healthcheck is a step image's HEALTHCHECK.
@@ -37,60 +39,60 @@ func (d *decoder) healthcheck(n *yaml.Node, p string) *Healthcheck {
 		return h
 	}
 	hasTest := false
-	duration := func(dst *time.Duration) func(*yaml.Node, string) {
-		return func(v *yaml.Node, p string) {
-			s, ok := d.strOK(v, p, "a duration like 30s")
-			if !ok {
-				return
-			}
-			dur, err := time.ParseDuration(s)
-			switch {
-			case err != nil:
-				d.add(rangeOf(v), p, "write a duration like 30s, 1m30s or 500ms", "%q is not a duration", s)
-			case dur < 0:
-				d.add(rangeOf(v), p, "write a duration like 30s, or 0 for the runtime's default", "%s is negative", s)
-			case dur > 0 && dur < time.Millisecond:
-				d.add(rangeOf(v), p, "write 1ms or more, or 0 for the runtime's default", "%s is shorter than 1ms", s)
-			default:
-				*dst = dur
-			}
+	duration := func(f syntax.Field[syntax.Duration], dst *time.Duration) {
+		v, p := at(f, p)
+		if v == nil {
+			return
+		}
+		s, ok := d.strOK(v, p, "a duration like 30s")
+		if !ok {
+			return
+		}
+		dur, err := time.ParseDuration(s)
+		switch {
+		case err != nil:
+			d.add(rangeOf(v), p, "write a duration like 30s, 1m30s or 500ms", "%q is not a duration", s)
+		case dur < 0:
+			d.add(rangeOf(v), p, "write a duration like 30s, or 0 for the runtime's default", "%s is negative", s)
+		case dur > 0 && dur < time.Millisecond:
+			d.add(rangeOf(v), p, "write 1ms or more, or 0 for the runtime's default", "%s is shorter than 1ms", s)
+		default:
+			*dst = dur
 		}
 	}
-	d.fields(n, p, "a healthcheck like {test: COMMAND, interval: 30s}", map[string]func(*yaml.Node, string){
-		"test": func(v *yaml.Node, p string) {
-			hasTest = true
-			v = d.resolve(v)
-			if v.Kind == yaml.ScalarNode && !isNull(v) {
-				cmd := d.str(v, p, "a command")
-				if strings.TrimSpace(cmd) == "" {
-					d.add(rangeOf(v), p, "write a command like `curl -f http://localhost/`", "the healthcheck command is empty")
-				}
-				h.Test = []string{"CMD-SHELL", cmd}
-				return
+	var g syntax.HealthcheckCheck
+	d.read(n, p, "a healthcheck like {test: COMMAND, interval: 30s}", &g)
+	if v, p := at(g.Test, p); v != nil {
+		hasTest = true
+		v = d.resolve(v)
+		if v.Kind == yaml.ScalarNode && !isNull(v) {
+			cmd := d.str(v, p, "a command")
+			if strings.TrimSpace(cmd) == "" {
+				d.add(rangeOf(v), p, "write a command like `curl -f http://localhost/`", "the healthcheck command is empty")
 			}
+			h.Test = []string{"CMD-SHELL", cmd}
+		} else {
 			args := d.strs(v, p, "an argument", false)
 			if len(args) == 0 && v.Kind == yaml.SequenceNode {
 				d.add(rangeOf(v), p, "write a command like [curl, -f, http://localhost/]", "the healthcheck command is empty")
 			}
 			h.Test = append([]string{"CMD"}, args...)
-		},
-		"interval":       duration(&h.Interval),
-		"timeout":        duration(&h.Timeout),
-		"start-period":   duration(&h.StartPeriod),
-		"start-interval": duration(&h.StartInterval),
-		"retries": func(v *yaml.Node, p string) {
-			s, ok := d.strOK(v, p, "a whole number")
-			if !ok {
-				return
-			}
+		}
+	}
+	duration(g.Interval, &h.Interval)
+	duration(g.Timeout, &h.Timeout)
+	duration(g.StartPeriod, &h.StartPeriod)
+	duration(g.StartInterval, &h.StartInterval)
+	if v, p := at(g.Retries, p); v != nil {
+		if s, ok := d.strOK(v, p, "a whole number"); ok {
 			r, err := strconv.Atoi(s)
 			if err != nil || r < 0 {
 				d.add(rangeOf(v), p, "write a whole number like 3, or 0 for the runtime's default", "%q is not a number of retries", s)
-				return
+			} else {
+				h.Retries = r
 			}
-			h.Retries = r
-		},
-	})
+		}
+	}
 	if !hasTest {
 		d.add(h.Range, join(p, "test"), "add `test: COMMAND` (a string runs in the image's shell, a list runs directly), or write `healthcheck: none`", "the healthcheck has no test")
 	}

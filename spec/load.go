@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // MaxSize is the largest spec Load reads. A 1,000-step pipeline is ~300 KiB;
@@ -193,44 +195,43 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 	s := &Spec{Version: 1, Range: rangeOf(root)}
 	ps := d.pairs(root, "", "a mapping with project: and steps:")
 	d.declared = declaredArgs(d, ps)
+	var doc syntax.Document
+	d.readPairs(ps, "", &doc)
 	// Args come first whatever their place in the file: every other field
 	// may refer to them.
-	for _, p := range ps {
-		if p.key.Value == "args" {
-			s.Args = d.args(p.val, "args", overrides)
+	if doc.Args.IsSet() {
+		s.Args = d.args(doc.Args.Value, "args", overrides)
+	}
+	if v, path := at(doc.Version, ""); v != nil {
+		if val, ok := d.scalar(v, path, "1"); ok && val != "1" {
+			d.add(rangeOf(v), path, "write `version: 1`, or leave it out", "unsupported schema version %q", val)
 		}
 	}
-	var hasProject, hasSteps bool
-	d.dispatch(ps, "", map[string]func(*yaml.Node, string){
-		"version": func(v *yaml.Node, path string) {
-			if val, ok := d.scalar(v, path, "1"); ok && val != "1" {
-				d.add(rangeOf(v), path, "write `version: 1`, or leave it out", "unsupported schema version %q", val)
-			}
-		},
-		"project": func(v *yaml.Node, path string) {
-			hasProject = true
-			s.Project = strings.TrimSpace(d.str(v, path, "a project name"))
-			if s.Project == "" && !isNull(d.resolve(v)) {
-				d.add(rangeOf(v), path, "write a name, like `project: hello-go`", "the project name is empty")
-			}
-		},
-		"args":   func(*yaml.Node, string) {},
-		"caches": func(v *yaml.Node, path string) { s.Volumes = d.caches(v, path) },
-		"steps":  func(v *yaml.Node, path string) { hasSteps = true; s.Steps = d.steps(v, path) },
-		"default": func(v *yaml.Node, path string) {
-			var ok bool
-			s.Default, ok = d.strOK(v, path, "a step name")
-			d.defaultRange = rangeOf(d.resolve(v))
-			if ok && s.Default == "" {
-				d.add(d.defaultRange, path, "name a step, or leave default: out to build the last one", "default is empty")
-			}
-		},
-	})
+	if v, path := at(doc.Project, ""); v != nil {
+		s.Project = strings.TrimSpace(d.str(v, path, "a project name"))
+		if s.Project == "" && !isNull(d.resolve(v)) {
+			d.add(rangeOf(v), path, "write a name, like `project: hello-go`", "the project name is empty")
+		}
+	}
+	if v, path := at(doc.Caches, ""); v != nil {
+		s.Volumes = d.caches(v, path)
+	}
+	if v, path := at(doc.Steps, ""); v != nil {
+		s.Steps = d.steps(v, path)
+	}
+	if v, path := at(doc.Default, ""); v != nil {
+		var ok bool
+		s.Default, ok = d.strOK(v, path, "a step name")
+		d.defaultRange = rangeOf(d.resolve(v))
+		if ok && s.Default == "" {
+			d.add(d.defaultRange, path, "name a step, or leave default: out to build the last one", "default is empty")
+		}
+	}
 	start := Range{Start: Pos{Line: root.Line, Col: root.Column}}
-	if !hasProject {
+	if !doc.Project.IsSet() {
 		d.add(start, "project", "add `project: NAME`; it namespaces this pipeline's caches", "the spec has no project")
 	}
-	if !hasSteps {
+	if !doc.Steps.IsSet() {
 		d.add(start, "steps", "add a `steps:` mapping with at least one step", "the spec has no steps")
 	}
 	return s
@@ -254,10 +255,14 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 		d.failed = false
 		v := d.resolve(p.val)
 		if v.Kind == yaml.MappingNode {
-			d.fields(v, apath, "a mapping with default: and description:", map[string]func(*yaml.Node, string){
-				"default":     func(v *yaml.Node, path string) { a.Default = d.str(v, path, "a string") },
-				"description": func(v *yaml.Node, path string) { a.Description, _ = d.scalar(v, path, "a string") },
-			})
+			var decl syntax.ArgDecl
+			d.read(v, apath, "a mapping with default: and description:", &decl)
+			if v, path := at(decl.Default, apath); v != nil {
+				a.Default = d.str(v, path, "a string")
+			}
+			if v, path := at(decl.Description, apath); v != nil {
+				a.Description, _ = d.scalar(v, path, "a string")
+			}
 		} else if !isNull(v) {
 			a.Default = d.str(v, apath, "a string")
 		}
@@ -280,97 +285,91 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 func (d *decoder) caches(n *yaml.Node, path string) []*Volume {
 	var out []*Volume
 	for _, p := range d.pairs(n, path, "a mapping of volume names to volumes") {
-		c := &Volume{Name: p.key.Value, Range: rangeOf(p.key), ranges: fieldRanges{}}
+		c := &Volume{Name: p.key.Value, Range: rangeOf(p.key)}
 		c.Range.End = rangeOf(p.val).End
 		cpath := join(path, c.Name)
 		if c.Name == "" {
 			// The name is the default key, and a key token is never empty.
 			d.add(c.Range, cpath, "name the volume, like `gomod: {key: go-mod}`", "a cache volume needs a name")
 		}
-		d.fields(p.val, cpath, "a cache volume like {key: go-build, sharing: locked}", map[string]func(*yaml.Node, string){
-			"key": func(v *yaml.Node, path string) {
-				c.Key = d.key(v, path, keyHint)
-				c.ranges["key"] = rangeOf(d.resolve(v))
-			},
-			"restore": func(v *yaml.Node, path string) {
-				c.Restore = d.restoreKeys(v, path)
-				c.ranges["restore"] = rangeOf(d.resolve(v))
-			},
-			"from": func(v *yaml.Node, path string) {
-				c.From = d.str(v, path, "a cache volume name")
-				c.ranges["from"] = rangeOf(d.resolve(v))
-			},
-			"scope": func(v *yaml.Node, path string) {
-				c.Scope = enum(d, v, path, Scopes)
-				c.ranges["scope"] = rangeOf(d.resolve(v))
-			},
-			"sharing": func(v *yaml.Node, path string) {
-				c.Sharing = enum(d, v, path, Sharings)
-			},
-			"max-age": func(v *yaml.Node, path string) {
-				s, ok := d.strOK(v, path, "a duration like 72h or 30d")
-				if !ok {
-					return
-				}
-				if c.MaxAge, ok = parseAge(s); !ok {
-					d.add(rangeOf(d.resolve(v)), path, "write a duration like 72h, 30d or 1d12h", "%q is not a duration of more than 0", s)
-				}
-			},
-			"max-size": func(v *yaml.Node, path string) {
-				s, ok := d.strOK(v, path, `a size like "2g"`)
-				if !ok {
-					return
-				}
-				if sz, err := units.RAMInBytes(s); err != nil || sz <= 0 {
-					d.add(rangeOf(d.resolve(v)), path, `write a size like "512m" or "2g"`, "%q is not a size of more than 0", s)
-				} else {
-					c.MaxSize = sz
-				}
-			},
-			"owner": func(v *yaml.Node, path string) {
-				var ok bool
-				if c.Owner, ok = d.strOK(v, path, `"uid:gid"`); !ok {
-					return
-				}
-				if u, g, ok := strings.Cut(c.Owner, ":"); !ok || u == "" || g == "" || strings.Contains(g, ":") {
-					d.add(rangeOf(v), path, `write "uid:gid", like "1000:1000" or "app:app"`, "owner %q is not uid:gid", c.Owner)
-				} else {
-					d.checkOwnerIDs(c.Owner, rangeOf(v), path)
-				}
-			},
-			"mode": func(v *yaml.Node, path string) {
-				s, ok := d.strOK(v, path, `an octal mode like "0755"`)
-				if !ok {
-					return
-				}
-				m, err := strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
-				if err != nil || m > 0o7777 {
-					d.add(rangeOf(v), path, `write an octal mode like "0755"`, "mode %q is not an octal permission", s)
-					return
-				}
-				m32 := uint32(m)
-				c.Mode = &m32
-			},
-			"generation": func(v *yaml.Node, path string) {
-				s, ok := d.scalar(v, path, "a whole number")
-				if !ok {
-					return
-				}
-				g, err := strconv.Atoi(s)
-				if err != nil || g < 0 {
-					d.add(rangeOf(v), path, "write a whole number like `generation: 2`, and bump it to start a fresh cache", "generation %q is not a whole number of 0 or more", s)
-				}
-				c.Generation = g
-			},
-			"description": func(v *yaml.Node, path string) { c.Description, _ = d.scalar(v, path, "a string") },
-		})
+		var g syntax.Cache
+		c.ranges = d.read(p.val, cpath, "a cache volume like {key: go-build, sharing: locked}", &g)
+		d.volume(c, &g, cpath)
 		out = append(out, c)
 	}
 	return out
 }
 
+// volume decodes a volume's fields.
+func (d *decoder) volume(c *Volume, g *syntax.Cache, cpath string) {
+	if v, path := at(g.Key, cpath); v != nil {
+		c.Key = d.key(v, path, keyHint)
+	}
+	if v, path := at(g.Restore, cpath); v != nil {
+		c.Restore = d.restoreKeys(v, path)
+	}
+	if v, path := at(g.From, cpath); v != nil {
+		c.From = d.str(v, path, "a cache volume name")
+	}
+	if v, path := at(g.Scope, cpath); v != nil {
+		c.Scope = enum(d, v, path, Scopes)
+	}
+	if v, path := at(g.Sharing, cpath); v != nil {
+		c.Sharing = enum(d, v, path, Sharings)
+	}
+	if v, path := at(g.MaxAge, cpath); v != nil {
+		if s, ok := d.strOK(v, path, "a duration like 72h or 30d"); ok {
+			if c.MaxAge, ok = parseAge(s); !ok {
+				d.add(rangeOf(d.resolve(v)), path, "write a duration like 72h, 30d or 1d12h", "%q is not a duration of more than 0", s)
+			}
+		}
+	}
+	if v, path := at(g.MaxSize, cpath); v != nil {
+		if s, ok := d.strOK(v, path, `a size like "2g"`); ok {
+			if sz, err := units.RAMInBytes(s); err != nil || sz <= 0 {
+				d.add(rangeOf(d.resolve(v)), path, `write a size like "512m" or "2g"`, "%q is not a size of more than 0", s)
+			} else {
+				c.MaxSize = sz
+			}
+		}
+	}
+	if v, path := at(g.Owner, cpath); v != nil {
+		var ok bool
+		if c.Owner, ok = d.strOK(v, path, `"uid:gid"`); ok {
+			if u, g, ok := strings.Cut(c.Owner, ":"); !ok || u == "" || g == "" || strings.Contains(g, ":") {
+				d.add(rangeOf(v), path, `write "uid:gid", like "1000:1000" or "app:app"`, "owner %q is not uid:gid", c.Owner)
+			} else {
+				d.checkOwnerIDs(c.Owner, rangeOf(v), path)
+			}
+		}
+	}
+	if v, path := at(g.Mode, cpath); v != nil {
+		if s, ok := d.strOK(v, path, `an octal mode like "0755"`); ok {
+			m, err := strconv.ParseUint(strings.TrimPrefix(s, "0o"), 8, 32)
+			if err != nil || m > 0o7777 {
+				d.add(rangeOf(v), path, `write an octal mode like "0755"`, "mode %q is not an octal permission", s)
+			} else {
+				m32 := uint32(m)
+				c.Mode = &m32
+			}
+		}
+	}
+	if v, path := at(g.Generation, cpath); v != nil {
+		if s, ok := d.scalar(v, path, "a whole number"); ok {
+			gen, err := strconv.Atoi(s)
+			if err != nil || gen < 0 {
+				d.add(rangeOf(v), path, "write a whole number like `generation: 2`, and bump it to start a fresh cache", "generation %q is not a whole number of 0 or more", s)
+			}
+			c.Generation = gen
+		}
+	}
+	if v, path := at(g.Description, cpath); v != nil {
+		c.Description, _ = d.scalar(v, path, "a string")
+	}
+}
+
 // maxRestoreKeys bounds restore:, each key of which costs a lookup.
-const maxRestoreKeys = 8
+const maxRestoreKeys = syntax.MaxRestoreKeys
 
 // restoreKeys decodes restore:: one key, or a list of keys, each as key:
 // is written (a string, or a list of tokens).
@@ -435,53 +434,24 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 	n = d.resolve(n)
 	t := Token{Range: rangeOf(n)}
 	if n.Kind == yaml.MappingNode {
+		var hash syntax.HashToken
+		var digest syntax.DigestToken
+		d.read(n, path, "{hash: [GLOB, …]} or {digest: IMAGE}", &hash, &digest)
 		set := 0
-		d.fields(n, path, "{hash: [GLOB, …]} or {digest: IMAGE}", map[string]func(*yaml.Node, string){
-			"hash": func(v *yaml.Node, path string) {
-				set++
-				before := len(d.errs.list)
-				var h HashToken
-				h.Globs = d.strs(v, path, "a glob", true)
-				// An empty glob after another error is that error's echo.
-				ok := len(d.errs.list) == before
-				n := d.resolve(v)
-				for i, g := range h.Globs {
-					r := rangeOf(n)
-					if n.Kind == yaml.SequenceNode {
-						r = rangeOf(d.resolve(n.Content[i]))
-					}
-					if g == "" && ok {
-						d.add(r, index(path, i), "write a glob like package-lock.json or go.sum", "empty glob")
-					} else if err := ctxhash.CheckGlob(g); g != "" && err != nil {
-						// What ids, llb and a build would say, said by lint too;
-						// ctxhash's message says what to write but for a pattern
-						// error.
-						hint := ""
-						if !strings.Contains(err.Error(), "write") {
-							hint = "close every [ and escape a literal [ as \\["
-						}
-						d.add(r, index(path, i), hint, "%v", err)
-					}
+		if v, path := at(hash.Hash, path); v != nil {
+			set++
+			t.Kind = d.hashToken(v, path)
+		}
+		if v, path := at(digest.Digest, path); v != nil {
+			set++
+			image, ok := d.strOK(v, path, "an image reference")
+			if ok {
+				if _, err := parseImageRef(image); err != nil {
+					d.add(rangeOf(v), path, "write an image reference like debian:bookworm", "%q is not an image reference: %v", image, err)
 				}
-				if len(h.Globs) == 0 && n.Kind == yaml.SequenceNode {
-					d.add(rangeOf(n), path, "list the files the cache depends on, like [package-lock.json]", "a hash token needs at least one glob")
-				}
-				if h.Globs == nil {
-					h.Globs = []string{}
-				}
-				t.Kind = h
-			},
-			"digest": func(v *yaml.Node, path string) {
-				set++
-				image, ok := d.strOK(v, path, "an image reference")
-				if ok {
-					if _, err := parseImageRef(image); err != nil {
-						d.add(rangeOf(v), path, "write an image reference like debian:bookworm", "%q is not an image reference: %v", image, err)
-					}
-				}
-				t.Kind = DigestToken{image}
-			},
-		})
+			}
+			t.Kind = DigestToken{image}
+		}
 		if set != 1 {
 			d.add(t.Range, path, "write one of {hash: [GLOB, …]} or {digest: IMAGE}", "a key token mapping needs exactly one of hash or digest")
 		}
@@ -497,6 +467,41 @@ func (d *decoder) token(n *yaml.Node, path string) Token {
 	}
 	t.Kind = LiteralToken{value}
 	return t
+}
+
+// hashToken decodes a {hash: GLOBS} token's globs.
+func (d *decoder) hashToken(v *yaml.Node, path string) HashToken {
+	before := len(d.errs.list)
+	var h HashToken
+	h.Globs = d.strs(v, path, "a glob", true)
+	// An empty glob after another error is that error's echo.
+	ok := len(d.errs.list) == before
+	n := d.resolve(v)
+	for i, g := range h.Globs {
+		r := rangeOf(n)
+		if n.Kind == yaml.SequenceNode {
+			r = rangeOf(d.resolve(n.Content[i]))
+		}
+		if g == "" && ok {
+			d.add(r, index(path, i), "write a glob like package-lock.json or go.sum", "empty glob")
+		} else if err := ctxhash.CheckGlob(g); g != "" && err != nil {
+			// What ids, llb and a build would say, said by lint too;
+			// ctxhash's message says what to write but for a pattern
+			// error.
+			hint := ""
+			if !strings.Contains(err.Error(), "write") {
+				hint = "close every [ and escape a literal [ as \\["
+			}
+			d.add(r, index(path, i), hint, "%v", err)
+		}
+	}
+	if len(h.Globs) == 0 && n.Kind == yaml.SequenceNode {
+		d.add(rangeOf(n), path, "list the files the cache depends on, like [package-lock.json]", "a hash token needs at least one glob")
+	}
+	if h.Globs == nil {
+		h.Globs = []string{}
+	}
+	return h
 }
 
 // enum decodes one of a fixed set of strings.

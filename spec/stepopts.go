@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // stepArgs decodes a step's args: a list of names of top-level or platform
@@ -63,13 +65,15 @@ func (d *decoder) stepArg(name string, r Range, p string, val *yaml.Node) *Arg {
 		v := d.resolve(val)
 		switch {
 		case v.Kind == yaml.MappingNode:
-			d.fields(v, p, "a mapping with default: and description:", map[string]func(*yaml.Node, string){
-				"default": func(v *yaml.Node, path string) {
-					hasDefault = true
-					a.Default = d.str(v, path, "a string")
-				},
-				"description": func(v *yaml.Node, path string) { a.Description, _ = d.scalar(v, path, "a string") },
-			})
+			var decl syntax.ArgDecl
+			d.read(v, p, "a mapping with default: and description:", &decl)
+			if v, path := at(decl.Default, p); v != nil {
+				hasDefault = true
+				a.Default = d.str(v, path, "a string")
+			}
+			if v, path := at(decl.Description, p); v != nil {
+				a.Description, _ = d.scalar(v, path, "a string")
+			}
 		case !isNull(v):
 			hasDefault = true
 			a.Default = d.str(v, p, "a string")
@@ -147,24 +151,15 @@ func (d *decoder) checkOwnerIDs(owner string, r Range, p string) {
 	}
 }
 
-// checkMountOwner checks uid, gid and mode: they set a secret file's or an
-// SSH socket's owner and permissions, as in Dockerfile's RUN --mount.
+// checkMountOwner checks uid, gid and mode of a secret: they set the
+// secret file's owner and permissions, as in Dockerfile's RUN --mount.
 func (d *decoder) checkMountOwner(m *Mount, p string) {
 	for _, f := range []struct {
 		name string
 		set  bool
 	}{{"uid", m.UID != nil}, {"gid", m.GID != nil}, {"mode", m.Mode != nil}} {
-		if !f.set {
-			continue
-		}
-		fp := join(p, f.name)
-		switch {
-		case m.Type == MountCache:
-			d.add(m.FieldRange(f.name), fp, "set `owner:` and `mode:` on the volume under caches:, applied when it is created", "%s does not apply to a cache mount", f.name)
-		case m.Type == MountSecret && m.Path == "" && m.Env != "":
-			d.add(m.FieldRange(f.name), fp, "add `path:` to have the secret as a file too, or remove it", "%s does not apply to a secret exposed only as env", f.name)
-		case m.Type != MountSecret && m.Type != MountSSH && m.Type != "":
-			d.add(m.FieldRange(f.name), fp, "remove it", "%s does not apply to a %s mount", f.name, m.Type)
+		if f.set && m.Type == MountSecret && m.Path == "" && m.Env != "" {
+			d.add(m.FieldRange(f.name), join(p, f.name), "add `path:` to have the secret as a file too, or remove it", "%s does not apply to a secret exposed only as env", f.name)
 		}
 	}
 }

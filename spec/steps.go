@@ -11,6 +11,8 @@ import (
 	"github.com/distribution/reference"
 	units "github.com/docker/go-units"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // rawSource is a from: value to classify once every step name is known.
@@ -37,82 +39,103 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 			// from: would read these as sources, never as this step.
 			d.add(st.Range, spath, "name the step after what it does, like build or test", "%q cannot name a step: from: reads it as a source", st.Name)
 		}
-		hasFrom := false
 		ps := d.pairs(kv.val, spath, "a step like {from: IMAGE, run: COMMAND}")
+		var g syntax.Step
+		st.ranges = d.readPairs(ps, spath, &g)
 		// The step's args come first whatever their place in the step: its
 		// other fields may refer to them. They are in scope in this step
 		// only.
 		outer := d.vars.m
-		for _, p := range ps {
-			if p.key.Value == "args" {
-				d.vars.m = maps.Clone(outer)
-				st.Args = d.stepArgs(p.val, join(spath, "args"))
-			}
+		if v, p := at(g.Args, spath); v != nil {
+			d.vars.m = maps.Clone(outer)
+			st.Args = d.stepArgs(v, p)
 		}
-		d.dispatch(ps, spath, map[string]func(*yaml.Node, string){
-			"args": func(*yaml.Node, string) {},
-			"network": func(v *yaml.Node, p string) {
-				st.Network = enum(d, v, p, Networks)
-				st.ranges.set("network", rangeOf(d.resolve(v)))
-			},
-			"security": func(v *yaml.Node, p string) {
-				st.Security = enum(d, v, p, Securities)
-				st.ranges.set("security", rangeOf(d.resolve(v)))
-			},
-			"description": func(v *yaml.Node, p string) { st.Description, _ = d.scalar(v, p, "a string") },
-			"from": func(v *yaml.Node, p string) {
-				hasFrom = true
-				st.FromRange = rangeOf(d.resolve(v))
-				if from, ok := d.strOK(v, p, "an image, a step name or scratch"); ok {
-					d.source(&st.From, from, st.FromRange, p)
-				}
-			},
-			"platform": func(v *yaml.Node, p string) {
-				var ok bool
-				if st.Platform, ok = d.strOK(v, p, "a platform like linux/amd64"); !ok || st.Platform == "" {
-					return
-				}
-				if _, err := platforms.Parse(st.Platform); err != nil {
-					d.add(rangeOf(d.resolve(v)), p, "write a platform like linux/amd64 or ${BUILDPLATFORM}", "%q is not a platform", st.Platform)
-				}
-			},
-			"workdir": func(v *yaml.Node, p string) {
-				st.Workdir = d.str(v, p, "an absolute path")
-				if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
-					d.add(rangeOf(v), p, "write an absolute path like /src", "workdir %q is not absolute", st.Workdir)
-				} else if msg, hint := containerPathProblem(st.Workdir); msg != "" {
-					d.add(rangeOf(v), p, hint, "workdir %s %s", quoteShort(st.Workdir), msg)
-				}
-			},
-			"env": func(v *yaml.Node, p string) { st.Env = d.envVars(v, p) },
-			"user": func(v *yaml.Node, p string) {
-				st.User = d.str(v, p, `a user like "1000" or "app:app"`)
-				d.checkOwnerIDs(st.User, rangeOf(d.resolve(v)), p)
-			},
-			"shell": func(v *yaml.Node, p string) {
-				st.Shell = d.strs(v, p, "a string", false)
-				if len(st.Shell) == 0 {
-					d.add(rangeOf(v), p, "write a list like [/bin/bash, -c]", "the shell is empty")
-				}
-			},
-			"copy":        func(v *yaml.Node, p string) { st.Copy = d.copies(v, p) },
-			"mounts":      func(v *yaml.Node, p string) { st.Mounts = d.mounts(v, p) },
-			"run":         func(v *yaml.Node, p string) { st.Run = d.commands(v, p) },
-			"entrypoint":  func(v *yaml.Node, p string) { st.Entrypoint = d.strs(v, p, "a string", false) },
-			"cmd":         func(v *yaml.Node, p string) { st.Cmd = d.strs(v, p, "a string", false) },
-			"expose":      func(v *yaml.Node, p string) { st.Expose = d.expose(v, p) },
-			"labels":      func(v *yaml.Node, p string) { st.Labels = d.keyValues(v, p) },
-			"volumes":     func(v *yaml.Node, p string) { st.Volumes = d.volumes(v, p) },
-			"stopsignal":  func(v *yaml.Node, p string) { st.StopSignal = d.stopSignal(v, p) },
-			"healthcheck": func(v *yaml.Node, p string) { st.Healthcheck = d.healthcheck(v, p) },
-		})
+		d.step(st, &g, spath)
 		d.vars.m = outer
-		if !hasFrom {
+		if !g.From.IsSet() {
 			d.add(st.Range, join(spath, "from"), "add `from: IMAGE`, `from: STEP`, or `from: scratch` to start empty", "step %q has no from", st.Name)
 		}
 		out = append(out, st)
 	}
 	return out
+}
+
+// step decodes a step's fields but args.
+func (d *decoder) step(st *Step, g *syntax.Step, spath string) {
+	if v, p := at(g.Network, spath); v != nil {
+		st.Network = enum(d, v, p, Networks)
+	}
+	if v, p := at(g.Security, spath); v != nil {
+		st.Security = enum(d, v, p, Securities)
+	}
+	if v, p := at(g.Description, spath); v != nil {
+		st.Description, _ = d.scalar(v, p, "a string")
+	}
+	if v, p := at(g.From, spath); v != nil {
+		st.FromRange = rangeOf(d.resolve(v))
+		if from, ok := d.strOK(v, p, "an image, a step name or scratch"); ok {
+			d.source(&st.From, from, st.FromRange, p)
+		}
+	}
+	if v, p := at(g.Platform, spath); v != nil {
+		var ok bool
+		if st.Platform, ok = d.strOK(v, p, "a platform like linux/amd64"); ok && st.Platform != "" {
+			if _, err := platforms.Parse(st.Platform); err != nil {
+				d.add(rangeOf(d.resolve(v)), p, "write a platform like linux/amd64 or ${BUILDPLATFORM}", "%q is not a platform", st.Platform)
+			}
+		}
+	}
+	if v, p := at(g.Workdir, spath); v != nil {
+		st.Workdir = d.str(v, p, "an absolute path")
+		if st.Workdir != "" && !strings.HasPrefix(st.Workdir, "/") {
+			d.add(rangeOf(v), p, "write an absolute path like /src", "workdir %q is not absolute", st.Workdir)
+		} else if msg, hint := containerPathProblem(st.Workdir); msg != "" {
+			d.add(rangeOf(v), p, hint, "workdir %s %s", quoteShort(st.Workdir), msg)
+		}
+	}
+	if v, p := at(g.Env, spath); v != nil {
+		st.Env = d.envVars(v, p)
+	}
+	if v, p := at(g.User, spath); v != nil {
+		st.User = d.str(v, p, `a user like "1000" or "app:app"`)
+		d.checkOwnerIDs(st.User, rangeOf(d.resolve(v)), p)
+	}
+	if v, p := at(g.Shell, spath); v != nil {
+		st.Shell = d.strs(v, p, "a string", false)
+		if len(st.Shell) == 0 {
+			d.add(rangeOf(v), p, "write a list like [/bin/bash, -c]", "the shell is empty")
+		}
+	}
+	if v, p := at(g.Copy, spath); v != nil {
+		st.Copy = d.copies(v, p)
+	}
+	if v, p := at(g.Mounts, spath); v != nil {
+		st.Mounts = d.mounts(v, p)
+	}
+	if v, p := at(g.Run, spath); v != nil {
+		st.Run = d.commands(v, p)
+	}
+	if v, p := at(g.Entrypoint, spath); v != nil {
+		st.Entrypoint = d.strs(v, p, "a string", false)
+	}
+	if v, p := at(g.Cmd, spath); v != nil {
+		st.Cmd = d.strs(v, p, "a string", false)
+	}
+	if v, p := at(g.Expose, spath); v != nil {
+		st.Expose = d.expose(v, p)
+	}
+	if v, p := at(g.Labels, spath); v != nil {
+		st.Labels = d.keyValues(v, p)
+	}
+	if v, p := at(g.Volumes, spath); v != nil {
+		st.Volumes = d.volumes(v, p)
+	}
+	if v, p := at(g.StopSignal, spath); v != nil {
+		st.StopSignal = d.stopSignal(v, p)
+	}
+	if v, p := at(g.Healthcheck, spath); v != nil {
+		st.Healthcheck = d.healthcheck(v, p)
+	}
 }
 
 func (d *decoder) commands(n *yaml.Node, p string) []*Command {
@@ -141,99 +164,168 @@ func (d *decoder) mounts(n *yaml.Node, p string) []*Mount {
 	for i, item := range d.list(n, p, "a list of mounts like {cache: NAME, path: PATH}") {
 		mpath := index(p, i)
 		m := &Mount{Range: rangeOf(item)}
+		sh := &mountShapes{d: d, p: mpath}
+		m.ranges = d.read(item, mpath, "a mount like {cache: NAME, path: PATH}", sh.all()...)
 		var typ MountType
 		var typeRange Range
-		hasType := false
-		r := fieldRanges{}
-		readonly := (*bool)(nil)
-		d.fields(item, mpath, "a mount like {cache: NAME, path: PATH}", map[string]func(*yaml.Node, string){
-			"type": func(v *yaml.Node, p string) {
-				hasType = true
-				typ = enum(d, v, p, MountTypes)
-				typeRange = rangeOf(v)
-			},
-			"cache": func(v *yaml.Node, p string) {
-				m.Volume = d.str(v, p, "a cache volume name")
-				r["cache"] = rangeOf(d.resolve(v))
-			},
-			"path": func(v *yaml.Node, p string) {
-				m.Path = d.str(v, p, "an absolute path")
-				r["path"] = rangeOf(d.resolve(v))
-			},
-			"source": func(v *yaml.Node, p string) {
-				m.Seed = d.seed(v, p)
-				r["source"] = rangeOf(d.resolve(v))
-			},
-			"from": func(v *yaml.Node, p string) {
-				r["from"] = rangeOf(d.resolve(v))
-				if from, ok := d.strOK(v, p, "a step name or context"); ok {
-					d.source(&m.From, from, r["from"], p)
-				}
-			},
-			"src": func(v *yaml.Node, p string) {
-				m.Src = d.str(v, p, "a path")
-				r["src"] = rangeOf(d.resolve(v))
-			},
-			"readonly": func(v *yaml.Node, p string) {
-				b := d.bool(v, p)
-				readonly = &b
-			},
-			"id": func(v *yaml.Node, p string) {
-				m.ID = d.str(v, p, "an id")
-				r["id"] = rangeOf(d.resolve(v))
-			},
-			"required": func(v *yaml.Node, p string) {
-				m.Required = d.bool(v, p)
-				r["required"] = rangeOf(d.resolve(v))
-			},
-			"env": func(v *yaml.Node, p string) {
-				r["env"] = rangeOf(d.resolve(v))
-				var ok bool
-				if m.Env, ok = d.strOK(v, p, "an environment variable name"); ok && !validName(m.Env) {
-					d.add(r["env"], p, "write a name like TOKEN: letters, digits and underscores, not starting with a digit", "%q is not an environment variable name", m.Env)
-				}
-			},
-			"uid": func(v *yaml.Node, p string) {
-				r["uid"] = rangeOf(d.resolve(v))
-				m.UID = d.id(v, p)
-			},
-			"gid": func(v *yaml.Node, p string) {
-				r["gid"] = rangeOf(d.resolve(v))
-				m.GID = d.id(v, p)
-			},
-			"mode": func(v *yaml.Node, p string) {
-				r["mode"] = rangeOf(d.resolve(v))
-				m.Mode = d.mode(v, p)
-			},
-			"size": func(v *yaml.Node, p string) {
-				r["size"] = rangeOf(d.resolve(v))
-				s, ok := d.strOK(v, p, `a size like "64m"`)
-				if !ok {
-					return
-				}
-				sz, err := units.RAMInBytes(s)
-				if err != nil || sz < 0 {
-					d.add(rangeOf(v), p, `write a size like "64m" or "1g"`, "%q is not a size", s)
-				}
-				m.Size = sz
-			},
-		})
+		// type: and cache: are read as the cache shape's; every shape has
+		// type:.
+		v, tp := at(sh.cache.Type, mpath)
+		if v != nil {
+			typ = enum(d, v, tp, MountTypes)
+			typeRange = rangeOf(v)
+		}
+		named := sh.cache.Cache.IsSet()
 		switch {
-		case typ == "" && m.Volume != "":
+		case typ == "" && named:
 			typ = MountCache
-		case typ == "" && hasType:
+		case typ == "" && v != nil:
 			// enum reported the unknown type.
 		case typ == "":
 			d.add(m.Range, join(mpath, "type"), "add `cache: NAME` for a cache volume, or `type:` one of "+oneOf(MountTypes), "the mount has no type")
-		case typ != MountCache && m.Volume != "":
+		case typ != MountCache && named:
 			d.add(typeRange, join(mpath, "type"), "remove `type:` or `cache:`", "a %s mount cannot name a cache volume", typ)
 		}
 		m.Type = typ
-		m.ranges = r
-		d.checkMount(m, mpath, readonly)
+		if typ == "" {
+			// What the fields mean depends on the type.
+			out = append(out, m)
+			continue
+		}
+		// The type's shape in the grammar is its table of fields.
+		shape := VisitMount(m, sh)
+		d.onlyShapeFields(m, shape, mpath, named)
+		d.checkMount(m, mpath, sh.readonly)
 		out = append(out, m)
 	}
 	return out
+}
+
+// onlyShapeFields reports the fields of a mount that its type's shape does
+// not have. By the field's presence, not its value: an image or step name
+// in from: is resolved only after decoding, and `size: 0` on a cache mount
+// is as much a mistake as `size: 64m`.
+func (d *decoder) onlyShapeFields(m *Mount, shape any, p string, named bool) {
+	keys := syntax.Keys(shape)
+	for _, field := range slices.Sorted(maps.Keys(m.ranges)) {
+		if slices.Contains(keys, field) || field == "cache" && named || strings.HasPrefix(field, "x-") {
+			continue
+		}
+		hint := "remove it"
+		if m.Type == MountCache && (field == "uid" || field == "gid" || field == "mode") {
+			hint = "set `owner:` and `mode:` on the volume under caches:, applied when it is created"
+		}
+		d.add(m.FieldRange(field), join(p, field), hint, "%s does not apply to a %s mount", field, m.Type)
+	}
+}
+
+// mountShapes is a mount's mapping read as each type's shape. As a
+// MountVisitor it decodes the mount's fields as its type's shape has them,
+// and returns that shape.
+type mountShapes struct {
+	d        *decoder
+	p        string
+	readonly *bool
+	cache    syntax.CacheMount
+	tmpfs    syntax.TmpfsMount
+	bind     syntax.BindMount
+	secret   syntax.SecretMount
+	ssh      syntax.SSHMount
+}
+
+func (s *mountShapes) all() []any {
+	return []any{&s.cache, &s.tmpfs, &s.bind, &s.secret, &s.ssh}
+}
+
+// common decodes the fields every type has.
+func (s *mountShapes) common(m *Mount, path syntax.Field[syntax.MountPath], readonly syntax.Field[bool]) {
+	if v, p := at(path, s.p); v != nil {
+		m.Path = s.d.str(v, p, "an absolute path")
+	}
+	if v, p := at(readonly, s.p); v != nil {
+		b := s.d.bool(v, p)
+		s.readonly = &b
+	}
+}
+
+// agent decodes the fields of secrets and SSH sockets.
+func (s *mountShapes) agent(m *Mount, id syntax.Field[string], required syntax.Field[bool], uid, gid syntax.Field[syntax.NumericID], mode syntax.Field[syntax.Mode]) {
+	if v, p := at(id, s.p); v != nil {
+		m.ID = s.d.str(v, p, "an id")
+	}
+	if v, p := at(required, s.p); v != nil {
+		m.Required = s.d.bool(v, p)
+	}
+	if v, p := at(uid, s.p); v != nil {
+		m.UID = s.d.id(v, p)
+	}
+	if v, p := at(gid, s.p); v != nil {
+		m.GID = s.d.id(v, p)
+	}
+	if v, p := at(mode, s.p); v != nil {
+		m.Mode = s.d.mode(v, p)
+	}
+}
+
+func (s *mountShapes) Cache(m *Mount) any {
+	g := &s.cache
+	s.common(m, g.Path, g.Readonly)
+	if v, p := at(g.Cache, s.p); v != nil {
+		m.Volume = s.d.str(v, p, "a cache volume name")
+	}
+	if v, p := at(g.Source, s.p); v != nil {
+		m.Seed = s.d.seed(v, p)
+	}
+	return g
+}
+
+func (s *mountShapes) Tmpfs(m *Mount) any {
+	g := &s.tmpfs
+	s.common(m, g.Path, g.Readonly)
+	if v, p := at(g.Size, s.p); v != nil {
+		if sz, ok := s.d.strOK(v, p, `a size like "64m"`); ok {
+			n, err := units.RAMInBytes(sz)
+			if err != nil || n < 0 {
+				s.d.add(rangeOf(v), p, `write a size like "64m" or "1g"`, "%q is not a size", sz)
+			}
+			m.Size = n
+		}
+	}
+	return g
+}
+
+func (s *mountShapes) Bind(m *Mount) any {
+	g := &s.bind
+	s.common(m, g.Path, g.Readonly)
+	if v, p := at(g.From, s.p); v != nil {
+		if from, ok := s.d.strOK(v, p, "a step name or context"); ok {
+			s.d.source(&m.From, from, m.FieldRange("from"), p)
+		}
+	}
+	if v, p := at(g.Src, s.p); v != nil {
+		m.Src = s.d.str(v, p, "a path")
+	}
+	return g
+}
+
+func (s *mountShapes) Secret(m *Mount) any {
+	g := &s.secret
+	s.common(m, g.Path, g.Readonly)
+	s.agent(m, g.ID, g.Required, g.UID, g.GID, g.Mode)
+	if v, p := at(g.Env, s.p); v != nil {
+		var ok bool
+		if m.Env, ok = s.d.strOK(v, p, "an environment variable name"); ok && !validName(m.Env) {
+			s.d.add(m.FieldRange("env"), p, "write a name like TOKEN: letters, digits and underscores, not starting with a digit", "%q is not an environment variable name", m.Env)
+		}
+	}
+	return g
+}
+
+func (s *mountShapes) SSH(m *Mount) any {
+	g := &s.ssh
+	s.common(m, g.Path, g.Readonly)
+	s.agent(m, g.ID, g.Required, g.UID, g.GID, g.Mode)
+	return g
 }
 
 // checkMount applies the rules of each mount type and its defaults.
@@ -271,21 +363,6 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 	} else if msg, hint := containerPathProblem(m.Path); msg != "" {
 		d.add(m.FieldRange("path"), join(p, "path"), hint, "mount path %s %s", quoteShort(m.Path), msg)
 	}
-	// By the field's presence, not its value: an image or step name in
-	// from: is resolved only after decoding, and `size: 0` on a cache
-	// mount is as much a mistake as `size: 64m`.
-	only := func(field string, types ...MountType) {
-		if _, set := m.ranges[field]; set && !slices.Contains(types, m.Type) {
-			d.add(m.FieldRange(field), join(p, field), "remove it", "%s does not apply to a %s mount", field, m.Type)
-		}
-	}
-	only("source", MountCache)
-	only("from", MountBind)
-	only("src", MountBind)
-	only("size", MountTmpfs)
-	only("id", MountSecret, MountSSH)
-	only("required", MountSecret, MountSSH)
-	only("env", MountSecret)
 	d.checkMountOwner(m, p)
 	if m.Type == MountBind && m.From.Kind == "" {
 		m.From = Source{Kind: SourceContext}
@@ -297,17 +374,23 @@ func (d *decoder) checkMount(m *Mount, p string, readonly *bool) {
 func (d *decoder) seed(n *yaml.Node, p string) *Seed {
 	s := &Seed{Range: rangeOf(d.resolve(n))}
 	var step, ctx, pth string
-	var hasStep, hasCtx, stepOK bool
+	var stepOK bool
+	var fromStep syntax.StepSeed
+	var fromCtx syntax.ContextSeed
+	d.read(n, p, "{step: NAME, path: PATH} or {context: PATH}", &fromStep, &fromCtx)
+	hasStep, hasCtx := fromStep.Step.IsSet(), fromCtx.Context.IsSet()
 	var stepRange Range
-	d.fields(n, p, "{step: NAME, path: PATH} or {context: PATH}", map[string]func(*yaml.Node, string){
-		"step": func(v *yaml.Node, p string) {
-			hasStep = true
-			step, stepOK = d.strOK(v, p, "a step name")
-			stepRange = rangeOf(d.resolve(v))
-		},
-		"context": func(v *yaml.Node, p string) { hasCtx = true; ctx = d.str(v, p, "a path or a context name") },
-		"path":    func(v *yaml.Node, p string) { pth = d.str(v, p, "a path") },
-	})
+	if v, p := at(fromStep.Step, p); v != nil {
+		step, stepOK = d.strOK(v, p, "a step name")
+		stepRange = rangeOf(d.resolve(v))
+	}
+	if v, p := at(fromCtx.Context, p); v != nil {
+		ctx = d.str(v, p, "a path or a context name")
+	}
+	// path: is both shapes' field.
+	if v, p := at(fromStep.Path, p); v != nil {
+		pth = d.str(v, p, "a path")
+	}
 	switch {
 	case hasStep == hasCtx:
 		d.add(s.Range, p, "write {step: NAME, path: PATH}, {context: PATH} or {context: NAME, path: PATH}", "a cache source needs exactly one of step or context")

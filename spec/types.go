@@ -9,6 +9,8 @@ package spec
 import (
 	"fmt"
 	"time"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // Pos is a 1-based line and column in the spec file.
@@ -57,39 +59,33 @@ type Arg struct {
 	Range       Range
 }
 
-// Scope says who shares a cache volume.
-type Scope string
+// Scope is the grammar's (package syntax): the words it takes are the
+// schema's.
+type Scope = syntax.Scope
 
-// The scopes of a cache volume.
+// The Scope values.
 const (
-	// ScopeProject shares a volume between builds of the same project (or
-	// the same cache-namespace option).
-	ScopeProject Scope = "project"
-	// ScopeGlobal shares a volume between every project on a builder.
-	ScopeGlobal Scope = "global"
-	// ScopeSession keeps a volume to the steps of one build.
-	ScopeSession Scope = "session"
+	ScopeProject = syntax.ScopeProject
+	ScopeGlobal  = syntax.ScopeGlobal
+	ScopeSession = syntax.ScopeSession
 )
 
-// Scopes lists the valid scopes in the order the docs give them.
-var Scopes = []Scope{ScopeProject, ScopeGlobal, ScopeSession}
+// Scopes lists the valid values.
+var Scopes = syntax.Scopes
 
-// Sharing says how concurrent builds use one cache volume; the values are
-// BuildKit's.
-type Sharing string
+// Sharing is the grammar's (package syntax): the words it takes are the
+// schema's.
+type Sharing = syntax.Sharing
 
-// The sharing modes of a cache volume.
+// The Sharing values.
 const (
-	// SharingShared lets concurrent writers use the volume at once.
-	SharingShared Sharing = "shared"
-	// SharingPrivate gives a concurrent writer its own fresh volume.
-	SharingPrivate Sharing = "private"
-	// SharingLocked makes concurrent writers wait for each other.
-	SharingLocked Sharing = "locked"
+	SharingShared  = syntax.SharingShared
+	SharingPrivate = syntax.SharingPrivate
+	SharingLocked  = syntax.SharingLocked
 )
 
-// Sharings lists the valid sharing modes.
-var Sharings = []Sharing{SharingShared, SharingPrivate, SharingLocked}
+// Sharings lists the valid values.
+var Sharings = syntax.Sharings
 
 // Volume is a cache volume, found by its key.
 type Volume struct {
@@ -332,40 +328,32 @@ func (st *Step) FieldRange(field string) Range {
 	return st.Range
 }
 
-// Network is the network mode of a step's commands, as Dockerfile's
-// RUN --network.
-type Network string
+// Network is the grammar's (package syntax): the words it takes are the
+// schema's.
+type Network = syntax.Network
 
-// The network modes.
+// The Network values.
 const (
-	// NetworkDefault is BuildKit's default network (the worker's).
-	NetworkDefault Network = "default"
-	// NetworkNone gives the commands a loopback device only.
-	NetworkNone Network = "none"
-	// NetworkHost shares the host's network; it needs the network.host
-	// entitlement.
-	NetworkHost Network = "host"
+	NetworkDefault = syntax.NetworkDefault
+	NetworkNone    = syntax.NetworkNone
+	NetworkHost    = syntax.NetworkHost
 )
 
-// Networks lists the valid network modes.
-var Networks = []Network{NetworkDefault, NetworkNone, NetworkHost}
+// Networks lists the valid values.
+var Networks = syntax.Networks
 
-// Security is the security mode of a step's commands, as Dockerfile's
-// RUN --security.
-type Security string
+// Security is the grammar's (package syntax): the words it takes are the
+// schema's.
+type Security = syntax.Security
 
-// The security modes.
+// The Security values.
 const (
-	// SecuritySandbox is BuildKit's default: a container with the default
-	// capabilities.
-	SecuritySandbox Security = "sandbox"
-	// SecurityInsecure runs the commands privileged; it needs the
-	// security.insecure entitlement.
-	SecurityInsecure Security = "insecure"
+	SecuritySandbox  = syntax.SecuritySandbox
+	SecurityInsecure = syntax.SecurityInsecure
 )
 
-// Securities lists the valid security modes.
-var Securities = []Security{SecuritySandbox, SecurityInsecure}
+// Securities lists the valid values.
+var Securities = syntax.Securities
 
 // KeyValue is an ordered map entry.
 type KeyValue struct {
@@ -522,17 +510,9 @@ type Mount struct {
 	ranges fieldRanges
 }
 
-// fieldRanges maps a field name to the range of its value.
+// fieldRanges maps a field name to the range of its value, as the decoder
+// read the field (nil when the mapping is empty).
 type fieldRanges map[string]Range
-
-// set records a field's range, making the map when it is nil, so that a
-// value with no such fields compares equal to one built without the map.
-func (f *fieldRanges) set(field string, r Range) {
-	if *f == nil {
-		*f = fieldRanges{}
-	}
-	(*f)[field] = r
-}
 
 // FieldRange returns the range of one field's value, or the mount's range
 // when that field was not written.

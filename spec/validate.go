@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // validate checks what needs the whole spec: references between steps and
@@ -86,7 +88,7 @@ func (d *decoder) resolveSources(v *lookup) {
 // maxKeyTokens bounds a volume's full key, its parents' tokens included. Real
 // keys hold a handful; the bound keeps a long chain of child volumes from
 // costing memory quadratic in its length.
-const maxKeyTokens = 32
+const maxKeyTokens = syntax.MaxKeyTokens
 
 func (d *decoder) validateCaches(s *Spec, v *lookup) {
 	for _, c := range s.Volumes {

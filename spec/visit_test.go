@@ -1,8 +1,12 @@
 package spec
 
 import (
+	"maps"
+	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // named records which method a visitor called.
@@ -61,5 +65,39 @@ func TestVisitSourceCoversKinds(t *testing.T) {
 		if got := VisitCopySource[string](Source{Kind: k}, sourceNamed{}); got != string(k) {
 			t.Errorf("%s reached %s", k, got)
 		}
+	}
+}
+
+// TestMountShapesAreTheGrammars checks that the decoder reads mounts as
+// exactly the shapes the grammar's Mount union lists, so the schema has a
+// shape for every mount type VisitMount dispatches.
+func TestMountShapesAreTheGrammars(t *testing.T) {
+	var union []reflect.Type
+	u := reflect.TypeFor[syntax.Mount]()
+	for i := range u.NumField() {
+		if f := u.Field(i); f.IsExported() {
+			union = append(union, f.Type)
+		}
+	}
+	var read []reflect.Type
+	for _, sh := range (&mountShapes{}).all() {
+		read = append(read, reflect.TypeOf(sh).Elem())
+	}
+	if !slices.Equal(union, read) {
+		t.Errorf("the grammar's mounts are %v, the decoder reads %v", union, read)
+	}
+	for _, typ := range MountTypes {
+		shape := VisitMount(&Mount{Type: typ}, &mountShapes{d: &decoder{}})
+		if !slices.Contains(read, reflect.TypeOf(shape).Elem()) {
+			t.Errorf("a %s mount is read as %T, not one of the grammar's shapes", typ, shape)
+		}
+	}
+}
+
+// TestPlatformArgNames keeps the grammar's names of BuildKit's automatic
+// args those PlatformArgs gives values for.
+func TestPlatformArgNames(t *testing.T) {
+	if got := slices.Sorted(maps.Keys(PlatformArgs(nil, nil))); !slices.Equal(got, syntax.PlatformArgs) {
+		t.Errorf("PlatformArgs gives %q, the grammar names %q", got, syntax.PlatformArgs)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // maxNodes bounds how many nodes one decode visits, counting every visit
@@ -162,33 +164,62 @@ func (d *decoder) merge(v *yaml.Node, path, what string) []pair {
 	return d.pairs(v, path, what)
 }
 
-// fields decodes a mapping with a fixed set of keys, calling each key's
-// handler in file order. Unknown keys are errors with a did-you-mean, except
-// "x-" extension keys, which are ignored as in Compose and Dalec.
-func (d *decoder) fields(n *yaml.Node, path, what string, handlers map[string]func(v *yaml.Node, path string)) {
-	d.dispatch(d.pairs(n, path, what), path, handlers)
+// read decodes a mapping with a fixed set of keys into the grammar's types
+// (pointers to package syntax's mapping structs): each key goes to every
+// one of dsts that has it, so one mapping may be read as several shapes (a
+// mount as each mount type) and the caller picks. Unknown keys are errors
+// with a did-you-mean, except "x-" extension keys, which are ignored as in
+// Compose and Dalec. It returns the range of every value read, by key.
+func (d *decoder) read(n *yaml.Node, path, what string, dsts ...any) fieldRanges {
+	return d.readPairs(d.pairs(n, path, what), path, dsts...)
 }
 
-// dispatch is fields for entries already read by pairs.
-func (d *decoder) dispatch(ps []pair, path string, handlers map[string]func(v *yaml.Node, path string)) {
-	for _, p := range ps {
-		h, ok := handlers[p.key.Value]
-		if !ok {
-			if strings.HasPrefix(p.key.Value, "x-") {
-				continue
-			}
-			known := make([]string, 0, len(handlers))
-			for k := range handlers {
-				known = append(known, k)
-			}
-			slices.Sort(known)
-			d.add(rangeOf(p.key), join(path, p.key.Value),
-				"write one of "+oneOf(known)+d.suggest(p.key.Value, known)+", or prefix an extension with x-",
-				"unknown field %q", p.key.Value)
-			continue
-		}
-		h(p.val, join(path, p.key.Value))
+// readPairs is read for entries already read by pairs.
+func (d *decoder) readPairs(ps []pair, path string, dsts ...any) fieldRanges {
+	if len(ps) == 0 {
+		return nil
 	}
+	r := make(fieldRanges, len(ps))
+	for _, p := range ps {
+		known := false
+		for _, dst := range dsts {
+			known = syntax.Assign(dst, p.key, p.val) || known
+		}
+		switch {
+		case known:
+			r[p.key.Value] = rangeOf(follow(p.val))
+		case strings.HasPrefix(p.key.Value, "x-"):
+		default:
+			var keys []string
+			for _, dst := range dsts {
+				keys = append(keys, syntax.Keys(dst)...)
+			}
+			slices.Sort(keys)
+			keys = slices.Compact(keys)
+			d.add(rangeOf(p.key), join(path, p.key.Value),
+				"write one of "+oneOf(keys)+d.suggest(p.key.Value, keys)+", or prefix an extension with x-",
+				"unknown field %q", p.key.Value)
+		}
+	}
+	return r
+}
+
+// at is a field's value and its path below path; nil when the field is
+// not set.
+func at[T any](f syntax.Field[T], path string) (*yaml.Node, string) {
+	if !f.IsSet() {
+		return nil, ""
+	}
+	return f.Value, join(path, f.Key.Value)
+}
+
+// follow resolves aliases without charging the node budget: for nodes
+// resolve has already charged.
+func follow(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
+	}
+	return n
 }
 
 // scalar returns a scalar's text as written; YAML's typing is ignored so that

@@ -1,4 +1,4 @@
-package schema
+package syntax_test
 
 import (
 	"bytes"
@@ -8,8 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,15 +17,16 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stowage-build/stowage/spec"
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // file is the published schema, at the root of the repository.
 var file = filepath.Join("..", "..", "schema", "stowage.schema.json")
 
 // TestFileUpToDate keeps the published file equal to what Generate makes
-// of the Go types (-update, or `go generate ./spec/schema`, rewrites it).
+// of the Go types (-update, or `go generate ./spec/syntax`, rewrites it).
 func TestFileUpToDate(t *testing.T) {
-	want, err := JSON()
+	want, err := syntax.JSON()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +40,7 @@ func TestFileUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date: run `go generate ./spec/schema` (or `go test ./spec/schema -update`)", file)
+		t.Fatalf("%s is out of date: run `go generate ./spec/syntax` (or `go test ./spec/syntax -update`)", file)
 	}
 }
 
@@ -60,213 +59,14 @@ func compile(t *testing.T) *jsonschema.Schema {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
-	if err := c.AddResource(ID, doc); err != nil {
+	if err := c.AddResource(syntax.ID, doc); err != nil {
 		t.Fatal(err)
 	}
-	s, err := c.Compile(ID)
+	s, err := c.Compile(syntax.ID)
 	if err != nil {
 		t.Fatalf("the schema does not compile: %v", err)
 	}
 	return s
-}
-
-func generate(t *testing.T) *Schema {
-	t.Helper()
-	s, err := Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// def returns a definition, or the root for "".
-func def(t *testing.T, root *Schema, name string) *Schema {
-	t.Helper()
-	if name == "" {
-		return root
-	}
-	d := root.Definitions.Get(name)
-	if d == nil {
-		t.Fatalf("the schema has no definition %q", name)
-	}
-	return d
-}
-
-// site is a place where the decoder reads a mapping with fixed keys.
-type site struct {
-	name string
-	// yaml is a valid spec but for %s, a mapping entry at the site.
-	yaml string
-	// defs are the schema's definitions for the site ("" is the root): their
-	// properties together are the keys the decoder accepts there.
-	defs []string
-}
-
-var sites = []site{
-	{"the top level", "project: p\nsteps: {s: {from: scratch}}\n%s\n", []string{""}},
-	{"an arg", "project: p\nargs: {A: {%s}}\nsteps: {s: {from: scratch}}\n", []string{"ArgDecl"}},
-	{"a cache volume", "project: p\ncaches: {c: {%s}}\nsteps: {s: {from: scratch}}\n", []string{"Cache"}},
-	{"a key token", "project: p\ncaches: {c: {key: [{digest: busybox, %s}]}}\nsteps: {s: {from: scratch}}\n", []string{"HashToken", "DigestToken"}},
-	{"a step arg", "project: p\nsteps: {s: {from: scratch, args: {A: {default: a, %s}}}}\n", []string{"ArgDecl"}},
-	{"a step", "project: p\nsteps: {s: {from: scratch, %s}}\n", []string{"Step"}},
-	{"a copy", "project: p\nsteps: {s: {from: scratch, copy: [{src: a, dest: b, %s}]}}\n", []string{"Copy"}},
-	{"a healthcheck", "project: p\nsteps: {s: {from: scratch, healthcheck: {test: true, %s}}}\n", []string{"HealthcheckCheck"}},
-	{"a mount", "project: p\nsteps: {s: {from: scratch, mounts: [{type: tmpfs, path: /t, %s}]}}\n",
-		[]string{"CacheMount", "TmpfsMount", "BindMount", "SecretMount", "SSHMount"}},
-	{"a cache source", "project: p\ncaches: {c: }\nsteps: {w: {from: scratch}, s: {from: scratch, mounts: [{cache: c, path: /c, source: {step: w, %s}}]}}\n",
-		[]string{"StepSeed", "ContextSeed"}},
-}
-
-// knownFields asks the decoder which keys it accepts at a site: the hint of
-// its unknown-field error lists them.
-func knownFields(t *testing.T, s site) []string {
-	t.Helper()
-	const probe = "zz-probe"
-	_, err := spec.Load(fmt.Appendf(nil, s.yaml, probe+": 1"), spec.Options{})
-	var list spec.ErrorList
-	if !errors.As(err, &list) {
-		t.Fatalf("%s: want an unknown field error, got %v", s.name, err)
-	}
-	for _, e := range list {
-		if e.Msg != "unknown field "+strconv.Quote(probe) {
-			continue
-		}
-		// write one of "a", "b" or "c", or prefix an extension with x-
-		names, _, ok := strings.Cut(strings.TrimPrefix(e.Hint, "write one of "), ", or prefix")
-		if !ok {
-			t.Fatalf("%s: cannot read the known fields from %q", s.name, e.Hint)
-		}
-		var out []string
-		for _, m := range regexp.MustCompile(`"([^"]*)"`).FindAllStringSubmatch(names, -1) {
-			out = append(out, m[1])
-		}
-		slices.Sort(out)
-		return out
-	}
-	t.Fatalf("%s: want an unknown field error, got %v", s.name, err)
-	return nil
-}
-
-// TestFieldsMatchDecoder checks that at every place the decoder reads a
-// mapping, the schema allows exactly the keys it accepts, and x- keys.
-func TestFieldsMatchDecoder(t *testing.T) {
-	root := generate(t)
-	covered := map[string]bool{}
-	for _, s := range sites {
-		var inSchema []string
-		for _, name := range s.defs {
-			d := def(t, root, name)
-			covered[name] = true
-			for _, p := range d.Properties.Names() {
-				if !slices.Contains(inSchema, p) {
-					inSchema = append(inSchema, p)
-				}
-			}
-			if d.AdditionalProperties != false || d.PatternProperties.Get("^x-") == nil {
-				t.Errorf("%s: definition %q must allow x- keys and nothing else", s.name, name)
-			}
-		}
-		slices.Sort(inSchema)
-		if got := knownFields(t, s); !slices.Equal(got, inSchema) {
-			t.Errorf("%s: the decoder accepts %q, the schema %q", s.name, got, inSchema)
-		}
-		_, err := spec.Load(fmt.Appendf(nil, s.yaml, "x-probe: 1"), spec.Options{})
-		if err != nil {
-			t.Errorf("%s: an x- key: %v", s.name, err)
-		}
-	}
-	for _, d := range root.Definitions {
-		if d.Schema.Type == "object" && !covered[d.Name] {
-			t.Errorf("definition %q is in no site of this test: add where the decoder reads it", d.Name)
-		}
-	}
-}
-
-// TestMountsMatchDecoder checks each mount shape of the schema against the
-// decoder: one shape per mount type, each allowing the fields the decoder
-// accepts for that type.
-func TestMountsMatchDecoder(t *testing.T) {
-	root := generate(t)
-	var all []string
-	for _, s := range sites {
-		if s.name == "a mount" {
-			all = knownFields(t, s)
-		}
-	}
-	samples := map[string]string{
-		"cache": "c", "path": "/m", "source": "{context: .}", "from": "context", "src": "/",
-		"readonly": "true", "id": "x", "required": "true", "size": "1m",
-		"env": "TOKEN", "uid": "1000", "gid": "1000", "mode": `"0440"`,
-	}
-	var types []string
-	for _, alt := range def(t, root, "Mount").OneOf {
-		d := def(t, root, strings.TrimPrefix(alt.Ref, "#/definitions/"))
-		typ, _ := d.Properties.Get("type").Const.(string)
-		types = append(types, typ)
-		base := map[string]string{"type": typ, "path": "/m"}
-		if typ == string(spec.MountCache) {
-			base = map[string]string{"cache": "c", "path": "/m"}
-		}
-		var accepted []string
-		for _, field := range all {
-			entries := []string{}
-			for k, v := range base {
-				entries = append(entries, k+": "+v)
-			}
-			if _, ok := base[field]; !ok {
-				v := samples[field]
-				if field == "type" {
-					v = typ
-				}
-				if v == "" {
-					t.Fatalf("mount field %q needs a sample value in this test", field)
-				}
-				entries = append(entries, field+": "+v)
-			}
-			src := fmt.Sprintf("project: p\ncaches: {c: }\nsteps: {s: {from: scratch, mounts: [{%s}]}}\n", strings.Join(entries, ", "))
-			if _, err := spec.Load([]byte(src), spec.Options{}); err == nil {
-				accepted = append(accepted, field)
-			}
-		}
-		props := d.Properties.Names()
-		slices.Sort(props)
-		if !slices.Equal(accepted, props) {
-			t.Errorf("a %s mount: the decoder accepts %q, the schema %q", typ, accepted, props)
-		}
-	}
-	if !slices.Equal(enum(types), enum(spec.MountTypes)) {
-		t.Errorf("the schema's mount shapes are for %q, the decoder's mount types %q", types, spec.MountTypes)
-	}
-}
-
-// TestLimits checks the bounds the schema copies from package spec.
-func TestLimits(t *testing.T) {
-	key := func(n int) []byte {
-		tokens := make([]string, n)
-		for i := range tokens {
-			tokens[i] = "t" + strconv.Itoa(i)
-		}
-		return fmt.Appendf(nil, "project: p\ncaches: {c: {key: [%s]}}\nsteps: {s: {from: scratch}}\n", strings.Join(tokens, ", "))
-	}
-	if _, err := spec.Load(key(maxKeyTokens), spec.Options{}); err != nil {
-		t.Errorf("a key of %d tokens: %v", maxKeyTokens, err)
-	}
-	if _, err := spec.Load(key(maxKeyTokens+1), spec.Options{}); err == nil {
-		t.Errorf("a key of %d tokens loads: update maxKeyTokens", maxKeyTokens+1)
-	}
-	restore := func(n int) []byte {
-		keys := make([]string, n)
-		for i := range keys {
-			keys[i] = "r" + strconv.Itoa(i)
-		}
-		return fmt.Appendf(nil, "project: p\ncaches: {c: {key: [c, x], restore: [%s]}}\nsteps: {s: {from: scratch}}\n", strings.Join(keys, ", "))
-	}
-	if _, err := spec.Load(restore(maxRestoreKeys), spec.Options{}); err != nil {
-		t.Errorf("restore: of %d keys: %v", maxRestoreKeys, err)
-	}
-	if _, err := spec.Load(restore(maxRestoreKeys+1), spec.Options{}); err == nil {
-		t.Errorf("restore: of %d keys loads: update maxRestoreKeys", maxRestoreKeys+1)
-	}
 }
 
 // instance reads YAML as a YAML 1.2 editor sees it: a JSON value.
@@ -493,7 +293,7 @@ func TestInvalidSpecs(t *testing.T) {
 }
 
 // modeline is the comment that points yaml-language-server at the schema.
-const modeline = "# yaml-language-server: $schema=" + ID
+const modeline = "# yaml-language-server: $schema=" + syntax.ID
 
 // TestExampleHeaders checks that the examples' editor comment and BuildKit's
 // `# syntax=` line coexist: BuildKit reads directives from the leading
@@ -605,7 +405,7 @@ func TestAgreesWithDecoder(t *testing.T) {
 		{"null key", cache("key: "), false},
 		{"hash without globs", cache("key: [{hash: []}]"), false},
 		{"hash and digest", cache("key: [{hash: a, digest: b}]"), false},
-		{"too many tokens", cache("key: [" + strings.Repeat("t, ", maxKeyTokens) + "t]"), false},
+		{"too many tokens", cache("key: [" + strings.Repeat("t, ", syntax.MaxKeyTokens) + "t]"), false},
 		{"unknown step field", step("image: x"), false},
 		{"from empty", "project: p\nsteps: {s: {from: \"\"}}\n", false},
 		{"from an unnamed context", "project: p\nsteps: {s: {from: \"context:\"}}\n", false},
@@ -696,10 +496,10 @@ func FuzzNoFalseErrors(f *testing.F) {
 	}
 	c := jsonschema.NewCompiler()
 	c.DefaultDraft(jsonschema.Draft7)
-	if err := c.AddResource(ID, doc); err != nil {
+	if err := c.AddResource(syntax.ID, doc); err != nil {
 		f.Fatal(err)
 	}
-	s, err := c.Compile(ID)
+	s, err := c.Compile(syntax.ID)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -1,26 +1,21 @@
-// Package schema generates the JSON Schema of stowage.yaml, for editors
-// (yaml-language-server's `# yaml-language-server: $schema=…` comment, or
-// its yaml.schemas setting) and other tools.
+// Package syntax is the grammar of stowage.yaml: the mappings a spec may
+// hold as Go types (grammar.go), whose fields are Field[SHAPE]s carrying the
+// key's and the value's YAML nodes. Package spec's decoder reads each
+// mapping into its type, so the keys it accepts are the fields here and
+// every value knows its position; Generate describes the same types, their
+// doc comments included, as the JSON Schema editors use.
 //
-// The schema is generated from the Go types in document.go, which describe
-// the YAML a spec may hold (package spec decodes the same YAML into its
-// validated model); their doc comments become the descriptions editors show
-// on hover. The generated file is published as schema/stowage.schema.json at
-// the root of the repository; `go generate ./...` (or `go test ./spec/schema
-// -update`) rewrites it, and the tests fail when it is out of date or when
-// the schema and the decoder in package spec disagree.
-package schema
+// The generated file is published as schema/stowage.schema.json at the root
+// of the repository; `go generate ./spec/syntax` (or `go test ./spec/syntax
+// -update`) rewrites it, and the tests fail when it is out of date.
+package syntax
 
 //go:generate go run ./gen -o ../../schema/stowage.schema.json
 
 import (
 	"bytes"
 	"encoding/json"
-	"maps"
 	"regexp"
-	"slices"
-
-	"github.com/stowage-build/stowage/spec"
 )
 
 // ID is the schema's $id: where the repository publishes it, and what a spec
@@ -31,16 +26,15 @@ const ID = "https://raw.githubusercontent.com/stowage-build/stowage/main/schema/
 // every YAML editor integration understands.
 const Draft = "http://json-schema.org/draft-07/schema#"
 
-// maxKeyTokens is the most tokens a volume's full key may hold, as package
-// spec checks it (TestLimits keeps the two equal).
-const maxKeyTokens = 32
+// MaxKeyTokens is the most tokens a volume's full key may hold.
+const MaxKeyTokens = 32
 
-// maxRestoreKeys is the most keys restore: may list, as package spec
-// checks.
-const maxRestoreKeys = 8
+// MaxRestoreKeys is the most keys restore: may list; each costs a lookup.
+const MaxRestoreKeys = 8
 
-// platformArgs are BuildKit's automatic args, which a spec cannot declare.
-var platformArgs = slices.Sorted(maps.Keys(spec.PlatformArgs(nil, nil)))
+// PlatformArgs are the names of BuildKit's automatic args, which every build
+// defines and a spec cannot declare; package spec gives their values.
+var PlatformArgs = []string{"BUILDARCH", "BUILDOS", "BUILDPLATFORM", "BUILDVARIANT", "TARGETARCH", "TARGETOS", "TARGETPLATFORM", "TARGETVARIANT"}
 
 // argName is the pattern of an arg's (or an environment variable's) name.
 const argName = "^[A-Za-z_][A-Za-z0-9_]*$"

@@ -1,4 +1,4 @@
-package schema
+package syntax
 
 import (
 	_ "embed"
@@ -12,10 +12,10 @@ import (
 	"strings"
 )
 
-// documentSource is document.go itself: its comments are the descriptions.
+// grammarSource is grammar.go itself: its comments are the descriptions.
 //
-//go:embed document.go
-var documentSource string
+//go:embed grammar.go
+var grammarSource string
 
 // oneOf marks a union: a struct that embeds it describes a YAML value that
 // takes the shape of exactly one of its fields.
@@ -48,7 +48,7 @@ type generator struct {
 }
 
 func newGenerator() (*generator, error) {
-	f, err := parser.ParseFile(token.NewFileSet(), "document.go", documentSource, parser.ParseComments)
+	f, err := parser.ParseFile(token.NewFileSet(), "grammar.go", grammarSource, parser.ParseComments)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func (g *generator) definition(t reflect.Type) (*Schema, error) {
 		if f.Type == oneOfType {
 			continue
 		}
-		fs, opts, err := g.field(t, f)
+		fs, opts, err := g.field(t, f, union)
 		if err != nil {
 			return nil, err
 		}
@@ -245,7 +245,8 @@ func parseOptions(tag string) (options, error) {
 }
 
 // field builds the schema of one field, described by its doc comment.
-func (g *generator) field(t reflect.Type, f reflect.StructField) (*Schema, options, error) {
+// A mapping's field is a Field[SHAPE]; a union's is the shape itself.
+func (g *generator) field(t reflect.Type, f reflect.StructField, union bool) (*Schema, options, error) {
 	where := t.Name() + "." + f.Name
 	opts, err := parseOptions(f.Tag.Get("schema"))
 	if err != nil {
@@ -255,7 +256,16 @@ func (g *generator) field(t reflect.Type, f reflect.StructField) (*Schema, optio
 	if doc == "" {
 		return nil, opts, fmt.Errorf("%s has no doc comment: it is the editor's hover text", where)
 	}
-	s, err := g.schemaFor(f.Type)
+	shape, ok := isField(f.Type)
+	switch {
+	case union && ok:
+		return nil, opts, fmt.Errorf("%s: a union's field is a shape, not a Field", where)
+	case union:
+		shape = f.Type
+	case !ok:
+		return nil, opts, fmt.Errorf("%s: a mapping's field is a Field[SHAPE]", where)
+	}
+	s, err := g.schemaFor(shape)
 	if err != nil {
 		return nil, opts, err
 	}

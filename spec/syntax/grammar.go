@@ -1,13 +1,11 @@
 // The oneOf fields mark unions for reflect.go, which reads them by type.
 //lint:file-ignore U1000 oneOf fields are read by reflection
 
-package schema
+package syntax
 
 import (
 	"maps"
 	"slices"
-
-	"github.com/stowage-build/stowage/spec"
 )
 
 // The types below describe the YAML a stowage.yaml may hold, not the
@@ -39,19 +37,19 @@ import (
 // them. Unknown fields are errors; keys starting with x- are ignored.
 type Document struct {
 	// Schema version; optional, 1 is the only one.
-	Version Version `json:"version"`
+	Version Field[Version] `json:"version"`
 	// The namespace of this project's cache volumes (scope: project). Required.
-	Project Project `json:"project" schema:"required"`
+	Project Field[Project] `json:"project" schema:"required"`
 	// Build args and their defaults: NAME: value, or NAME: {default: value,
 	// description: text}. --build-arg NAME=… overrides; a default may use
 	// earlier args as ${NAME}.
-	Args Args `json:"args" schema:"nullable"`
+	Args Field[Args] `json:"args" schema:"nullable"`
 	// Cache volumes by local name; the name is only a handle for mounts.
-	Caches Caches `json:"caches" schema:"nullable"`
+	Caches Field[Caches] `json:"caches" schema:"nullable"`
 	// The build graph, by step name. Required.
-	Steps Steps `json:"steps" schema:"required"`
+	Steps Field[Steps] `json:"steps" schema:"required"`
 	// The step built when no --target is given; the last step when unset.
-	Default string `json:"default" schema:"nonempty"`
+	Default Field[string] `json:"default" schema:"nonempty"`
 }
 
 // A project name, like hello-go.
@@ -73,8 +71,8 @@ func (Version) refine(s *Schema) {
 type Args map[string]Arg
 
 func (Args) refine(s *Schema) {
-	auto := make([]any, 0, len(platformArgs))
-	for _, name := range platformArgs {
+	auto := make([]any, 0, len(PlatformArgs))
+	for _, name := range PlatformArgs {
 		auto = append(auto, name)
 	}
 	s.PropertyNames = &Schema{Pattern: argName, Not: &Schema{Enum: auto}}
@@ -102,9 +100,9 @@ type Arg struct {
 type ArgDecl struct {
 	// The default value; --build-arg NAME=… overrides it. May use earlier args
 	// as ${NAME}.
-	Default string `json:"default"`
+	Default Field[string] `json:"default"`
 	// Shown by --call=outline.
-	Description string `json:"description"`
+	Description Field[string] `json:"description"`
 }
 
 // A cache volume, found by its key: the same key finds the same cache on any
@@ -114,42 +112,42 @@ type Cache struct {
 	// {hash: [GLOB, …]} or {digest: IMAGE}). Default: [NAME], so give a key
 	// to volumes you may rename. A full key, parents included, has at most
 	// 32 tokens.
-	Key Key `json:"key"`
+	Key Field[Key] `json:"key"`
 	// A parent volume: this volume's key is the parent's tokens followed by
 	// its own, in the parent's scope.
-	From string `json:"from"`
+	From Field[string] `json:"from"`
 	// Who shares the volume: project (default) shares it between builds of
 	// this project, global between every project on the builder, session
 	// between the steps of one build only. A child volume (from:) has its
 	// parent's scope.
-	Scope Scope `json:"scope"`
+	Scope Field[Scope] `json:"scope"`
 	// How concurrent builds use the volume, as BuildKit's cache mounts:
 	// shared (default), private (a concurrent writer gets its own fresh
 	// volume) or locked (writers wait for each other).
-	Sharing Sharing `json:"sharing"`
+	Sharing Field[Sharing] `json:"sharing"`
 	// A whole number; bumping it moves everyone to a fresh volume.
-	Generation Generation `json:"generation"`
+	Generation Field[Generation] `json:"generation"`
 	// "uid:gid" (numbers, or names from the step's /etc/passwd and
 	// /etc/group) for the volume's root, applied when the volume is created.
 	// With no owner, a step whose user is not root owns the fresh volumes it
 	// mounts.
-	Owner Owner `json:"owner"`
+	Owner Field[Owner] `json:"owner"`
 	// The octal mode of the volume's root, like "0755", applied when the
 	// volume is created.
-	Mode Mode `json:"mode"`
+	Mode Field[Mode] `json:"mode"`
 	// Free text, shown by --call=outline.
-	Description string `json:"description"`
+	Description Field[string] `json:"description"`
 	// Retention, enforced by `stowage cache prune --policy`: remove records
 	// of this volume unused for longer than this, like 72h or 30d.
-	MaxAge Age `json:"max-age"`
+	MaxAge Field[Age] `json:"max-age"`
 	// Retention, enforced by `stowage cache prune --policy`: remove the
 	// volume when it grows larger than this, like 2g.
-	MaxSize Size `json:"max-size"`
+	MaxSize Field[Size] `json:"max-size"`
 	// Keys a fresh volume starts from when its own key is new, nearest first,
 	// each written as key: is: the volume most recently set up under that
 	// key on this builder, else its export in the cache-import repository.
 	// Not with scope: session or sharing: private.
-	Restore Restore `json:"restore"`
+	Restore Field[Restore] `json:"restore"`
 }
 
 // restore: one key, or a list of keys.
@@ -166,7 +164,7 @@ type RestoreKeys []Key
 
 func (RestoreKeys) refine(s *Schema) {
 	s.MinItems = ptr(1)
-	s.MaxItems = ptr(maxRestoreKeys)
+	s.MaxItems = ptr(MaxRestoreKeys)
 }
 
 // A retention age: a Go duration, optionally starting with days (30d, 1d12h).
@@ -192,7 +190,7 @@ type KeyTokens []Token
 
 func (KeyTokens) refine(s *Schema) {
 	s.MinItems = ptr(1)
-	s.MaxItems = ptr(maxKeyTokens)
+	s.MaxItems = ptr(MaxKeyTokens)
 }
 
 // A token of a cache key.
@@ -218,7 +216,7 @@ func (Literal) refine(s *Schema) { s.MinLength = ptr(1) }
 // **/go.sum is every go.sum. No match is an error.
 type HashToken struct {
 	// The globs, like [go.sum] or ["**/package-lock.json"].
-	Hash Globs `json:"hash" schema:"required"`
+	Hash Field[Globs] `json:"hash" schema:"required"`
 }
 
 // One glob, or a list of globs.
@@ -243,25 +241,52 @@ func (Glob) refine(s *Schema) {
 // index's, for a multi-platform image), so the cache follows the image.
 type DigestToken struct {
 	// An image reference, like debian:bookworm.
-	Digest string `json:"digest" schema:"required,nonempty"`
+	Digest Field[string] `json:"digest" schema:"required,nonempty"`
 }
 
 // Who shares a cache volume.
 type Scope string
 
+// The scopes of a cache volume.
+const (
+	// ScopeProject shares a volume between builds of the same project (or
+	// the same cache-namespace option).
+	ScopeProject Scope = "project"
+	// ScopeGlobal shares a volume between every project on a builder.
+	ScopeGlobal Scope = "global"
+	// ScopeSession keeps a volume to the steps of one build.
+	ScopeSession Scope = "session"
+)
+
+// Scopes lists the valid scopes in the order the docs give them.
+var Scopes = []Scope{ScopeProject, ScopeGlobal, ScopeSession}
+
 func (Scope) refine(s *Schema) {
 	s.Type = nil
-	s.Enum = enum(spec.Scopes)
-	s.Default = string(spec.ScopeProject)
+	s.Enum = enum(Scopes)
+	s.Default = string(ScopeProject)
 }
 
 // How concurrent builds use a cache volume.
 type Sharing string
 
+// The sharing modes of a cache volume; the values are BuildKit's.
+const (
+	// SharingShared lets concurrent writers use the volume at once.
+	SharingShared Sharing = "shared"
+	// SharingPrivate gives a concurrent writer its own fresh volume.
+	SharingPrivate Sharing = "private"
+	// SharingLocked makes concurrent writers wait for each other.
+	SharingLocked Sharing = "locked"
+)
+
+// Sharings lists the valid sharing modes.
+var Sharings = []Sharing{SharingShared, SharingPrivate, SharingLocked}
+
 func (Sharing) refine(s *Schema) {
 	s.Type = nil
-	s.Enum = enum(spec.Sharings)
-	s.Default = string(spec.SharingShared)
+	s.Enum = enum(Sharings)
+	s.Default = string(SharingShared)
 }
 
 // A whole number of 0 or more.
@@ -312,61 +337,61 @@ func (Steps) refine(s *Schema) {
 // mounts.
 type Step struct {
 	// Shown by --call=targets.
-	Description string `json:"description"`
+	Description Field[string] `json:"description"`
 	// Where the step starts: an image (golang:1.26; untagged means :latest),
 	// another step, scratch, context or context:NAME. A step name wins over
 	// an image of the same name. Required.
-	From Source `json:"from" schema:"required"`
+	From Field[Source] `json:"from" schema:"required"`
 	// Pins the step's platform, like ${BUILDPLATFORM} for cross-compiling.
-	Platform string `json:"platform"`
+	Platform Field[string] `json:"platform"`
 	// Build args of this step, as Dockerfile's ARG in a stage: a list of
 	// top-level or platform args ([GO_VERSION, TARGETARCH]), or a mapping of
 	// names to defaults ({VERSION: dev}). They are in scope for ${NAME} in the
 	// step's fields and in its commands' environment, never in its image
 	// config; --build-arg NAME=… overrides a default.
-	Args StepArgs `json:"args"`
+	Args Field[StepArgs] `json:"args"`
 	// The working directory, an absolute path, as Dockerfile's WORKDIR;
 	// inherited from the image or step it starts from.
-	Workdir AbsPath `json:"workdir"`
+	Workdir Field[AbsPath] `json:"workdir"`
 	// Environment variables, as Dockerfile's ENV; inherited from the image or
 	// step it starts from.
-	Env StepEnv `json:"env" schema:"nullable"`
+	Env Field[StepEnv] `json:"env" schema:"nullable"`
 	// The user commands run as, like "1000" or "app:app", as Dockerfile's
 	// USER.
-	User string `json:"user"`
+	User Field[string] `json:"user"`
 	// The command runner, default [/bin/sh, -c].
-	Shell []string `json:"shell" schema:"nonempty,default=[\"/bin/sh\",\"-c\"]"`
+	Shell Field[[]string] `json:"shell" schema:"nonempty,default=[\"/bin/sh\",\"-c\"]"`
 	// The network of the step's commands, as RUN --network: default
 	// (BuildKit's), none (a loopback device only) or host (the host's
 	// network; needs the network.host entitlement).
-	Network Network `json:"network"`
+	Network Field[Network] `json:"network"`
 	// The security mode of the step's commands, as RUN --security: sandbox
 	// (BuildKit's default) or insecure (privileged; needs the
 	// security.insecure entitlement).
-	Security Security `json:"security"`
+	Security Field[Security] `json:"security"`
 	// Files copied into the step before its commands run, like COPY.
-	Copy []Copy `json:"copy" schema:"nullable"`
+	Copy Field[[]Copy] `json:"copy" schema:"nullable"`
 	// Mounts for every command of the step. Each needs an absolute path other
 	// than /, unique in its step.
-	Mounts []Mount `json:"mounts" schema:"nullable"`
+	Mounts Field[[]Mount] `json:"mounts" schema:"nullable"`
 	// A command, or a list of commands, each its own cached op, run by shell.
-	Run Run `json:"run"`
+	Run Field[Run] `json:"run"`
 	// The ENTRYPOINT of the step's image.
-	Entrypoint []string `json:"entrypoint"`
+	Entrypoint Field[[]string] `json:"entrypoint"`
 	// The CMD of the step's image.
-	Cmd []string `json:"cmd"`
+	Cmd Field[[]string] `json:"cmd"`
 	// The ports the step's image exposes, like "8080/tcp".
-	Expose Expose `json:"expose"`
+	Expose Field[Expose] `json:"expose"`
 	// The labels of the step's image.
-	Labels Env `json:"labels" schema:"nullable"`
+	Labels Field[Env] `json:"labels" schema:"nullable"`
 	// Paths the step's image declares as volumes, as Dockerfile's VOLUME.
-	Volumes Volumes `json:"volumes"`
+	Volumes Field[Volumes] `json:"volumes"`
 	// The signal that stops a container of the step's image, as STOPSIGNAL:
 	// SIGTERM, SIGQUIT, 15, …
-	StopSignal StopSignal `json:"stopsignal"`
+	StopSignal Field[StopSignal] `json:"stopsignal"`
 	// How a runtime checks a container of the step's image is healthy, as
 	// HEALTHCHECK; none disables the base image's.
-	Healthcheck Healthcheck `json:"healthcheck"`
+	Healthcheck Field[Healthcheck] `json:"healthcheck"`
 }
 
 // Volume paths of an image.
@@ -403,17 +428,17 @@ func (HealthcheckNone) refine(s *Schema) { s.Enum = []any{"none"} }
 type HealthcheckCheck struct {
 	// The check: a string runs in the image's shell (CMD-SHELL), a list runs
 	// directly (CMD). Required.
-	Test HealthcheckTest `json:"test" schema:"required"`
+	Test Field[HealthcheckTest] `json:"test" schema:"required"`
 	// Time between checks, like 30s; 0 or unset: the runtime's default.
-	Interval Duration `json:"interval"`
+	Interval Field[Duration] `json:"interval"`
 	// Time a check may take before it counts as failed.
-	Timeout Duration `json:"timeout"`
+	Timeout Field[Duration] `json:"timeout"`
 	// Time the container has to start before failures count.
-	StartPeriod Duration `json:"start-period"`
+	StartPeriod Field[Duration] `json:"start-period"`
 	// Time between checks during the start period.
-	StartInterval Duration `json:"start-interval"`
+	StartInterval Field[Duration] `json:"start-interval"`
 	// Consecutive failures before the container is unhealthy.
-	Retries int `json:"retries"`
+	Retries Field[int] `json:"retries"`
 }
 
 // A healthcheck command.
@@ -463,7 +488,7 @@ type StepArgDefaults map[string]Arg
 
 func (StepArgDefaults) refine(s *Schema) {
 	s.PropertyNames = &Schema{Pattern: argName}
-	for _, name := range platformArgs {
+	for _, name := range PlatformArgs {
 		s.Properties = append(s.Properties, NamedSchema{Name: name, Schema: &Schema{
 			Description: "BuildKit's automatic platform arg: list it without a default.",
 			OneOf: []*Schema{
@@ -480,19 +505,46 @@ func (StepArgDefaults) refine(s *Schema) {
 // The network of a step's commands.
 type Network string
 
+// The network modes, as Dockerfile's RUN --network.
+const (
+	// NetworkDefault is BuildKit's default network (the worker's).
+	NetworkDefault Network = "default"
+	// NetworkNone gives the commands a loopback device only.
+	NetworkNone Network = "none"
+	// NetworkHost shares the host's network; it needs the network.host
+	// entitlement.
+	NetworkHost Network = "host"
+)
+
+// Networks lists the valid network modes.
+var Networks = []Network{NetworkDefault, NetworkNone, NetworkHost}
+
 func (Network) refine(s *Schema) {
 	s.Type = nil
-	s.Enum = enum(spec.Networks)
-	s.Default = string(spec.NetworkDefault)
+	s.Enum = enum(Networks)
+	s.Default = string(NetworkDefault)
 }
 
 // The security mode of a step's commands.
 type Security string
 
+// The security modes, as Dockerfile's RUN --security.
+const (
+	// SecuritySandbox is BuildKit's default: a container with the default
+	// capabilities.
+	SecuritySandbox Security = "sandbox"
+	// SecurityInsecure runs the commands privileged; it needs the
+	// security.insecure entitlement.
+	SecurityInsecure Security = "insecure"
+)
+
+// Securities lists the valid security modes.
+var Securities = []Security{SecuritySandbox, SecurityInsecure}
+
 func (Security) refine(s *Schema) {
 	s.Type = nil
-	s.Enum = enum(spec.Securities)
-	s.Default = string(spec.SecuritySandbox)
+	s.Enum = enum(Securities)
+	s.Default = string(SecuritySandbox)
 }
 
 // Where a filesystem comes from: an image, a step, scratch, context (the
@@ -560,55 +612,72 @@ func (Port) refine(s *Schema) {
 // git: instead of src:, like ADD with a remote source.
 type Copy struct {
 	// Where src is read: a step, an image, context (default) or context:NAME.
-	From Source `json:"from"`
+	From Field[Source] `json:"from"`
 	// The path to copy; . is the whole context. One of src, url, git and
 	// content is required.
-	Src string `json:"src" schema:"nonempty"`
+	Src Field[string] `json:"src" schema:"nonempty"`
 	// An http or https URL of a file to download, as ADD URL; it lands in
 	// dest/ under the URL's last segment, or as dest.
-	URL URL `json:"url"`
+	URL Field[URL] `json:"url"`
 	// A Git repository to check out, as ADD with a Git URL:
 	// https://host/repo.git#REF:SUBDIR or git@host:repo.git.
-	Git GitURL `json:"git"`
+	Git Field[GitURL] `json:"git"`
 	// The text of a file to write at dest, as a COPY heredoc; ${NAME} is
 	// expanded, $${NAME} is written as ${NAME}.
-	Content string `json:"content"`
+	Content Field[string] `json:"content"`
 	// Pins a url: copy to the file's digest (sha256:…) or a git: copy to a
 	// commit, as ADD --checksum.
-	Checksum string `json:"checksum" schema:"nonempty"`
+	Checksum Field[string] `json:"checksum" schema:"nonempty"`
 	// Keeps the .git directory of a git: copy, as ADD --keep-git-dir.
-	KeepGitDir bool `json:"keep-git-dir" schema:"default=false"`
+	KeepGitDir Field[bool] `json:"keep-git-dir" schema:"default=false"`
 	// Extracts a tar archive (plain, gzip, bzip2 or xz) into dest, as ADD
 	// does with a local archive.
-	Unpack bool `json:"unpack" schema:"default=false"`
+	Unpack Field[bool] `json:"unpack" schema:"default=false"`
 	// Where it lands in the step. Required.
-	Dest string `json:"dest" schema:"required,nonempty"`
+	Dest Field[string] `json:"dest" schema:"required,nonempty"`
 	// The owner of the copied files, "user[:group]" with names or numbers, as
 	// COPY --chown. With link: true, numbers only.
-	Chown Chown `json:"chown"`
+	Chown Field[Chown] `json:"chown"`
 	// The mode of the copied files, octal ("0644") or symbolic ("u+x,go-w"),
 	// as COPY --chmod.
-	Chmod Chmod `json:"chmod"`
+	Chmod Field[Chmod] `json:"chmod"`
 	// Paths not to copy: a pattern or a list of patterns, as in .dockerignore,
 	// as COPY --exclude.
-	Exclude Patterns `json:"exclude"`
+	Exclude Field[Patterns] `json:"exclude"`
 	// Copies into an empty layer merged over the step's filesystem, as COPY
 	// --link.
-	Link bool `json:"link" schema:"default=false"`
+	Link Field[bool] `json:"link" schema:"default=false"`
 	// Keeps the directories of src under dest, as COPY --parents.
-	Parents bool `json:"parents" schema:"default=false"`
+	Parents Field[bool] `json:"parents" schema:"default=false"`
+}
+
+// CopySources are the fields that name what a copy reads; a copy has
+// exactly one.
+var CopySources = []string{"src", "url", "git", "content"}
+
+// CopyFieldSources lists, for the copy fields that apply to some sources
+// only, the sources they apply to, and what to write on the others.
+var CopyFieldSources = map[string]struct {
+	Sources []string
+	Hint    string
+}{
+	"from":         {[]string{"src"}, "remove it: url:, git: and content: are their own source"},
+	"parents":      {[]string{"src"}, "remove it"},
+	"exclude":      {[]string{"src", "git"}, "remove it: a url: or content: copy is one file"},
+	"checksum":     {[]string{"url", "git"}, "remove it: a copy from the context, a step or content: is pinned by its own content"},
+	"keep-git-dir": {[]string{"git"}, "remove it, or copy from git: URL"},
+	"unpack":       {[]string{"src", "url"}, "remove it: only a file from src: or url: can be an archive"},
 }
 
 func (Copy) refine(s *Schema) {
-	for _, src := range spec.CopySources {
+	for _, src := range CopySources {
 		s.OneOf = append(s.OneOf, &Schema{Required: []string{src}})
 	}
-	// The fields that apply to only some sources, from the decoder's table.
-	only := spec.CopyFieldSources()
+	// The fields that apply to only some sources.
 	s.Not = &Schema{}
-	for _, field := range slices.Sorted(maps.Keys(only)) {
-		for _, src := range spec.CopySources {
-			if !slices.Contains(only[field], src) {
+	for _, field := range slices.Sorted(maps.Keys(CopyFieldSources)) {
+		for _, src := range CopySources {
+			if !slices.Contains(CopyFieldSources[field].Sources, src) {
 				s.Not.AnyOf = append(s.Not.AnyOf, &Schema{Required: []string{src, field}})
 			}
 		}
@@ -676,67 +745,67 @@ type Mount struct {
 // A cache volume mounted into a step.
 type CacheMount struct {
 	// The mount type, cache; optional, as cache: VOLUME makes a cache mount.
-	Type string `json:"type" schema:"const=cache"`
+	Type Field[string] `json:"type" schema:"const=cache"`
 	// The volume, by its name under caches:. Required.
-	Cache string `json:"cache" schema:"required,nonempty"`
+	Cache Field[string] `json:"cache" schema:"required,nonempty"`
 	// Where the volume appears. Required.
-	Path MountPath `json:"path" schema:"required"`
+	Path Field[MountPath] `json:"path" schema:"required"`
 	// Mounts the volume read-only.
-	Readonly bool `json:"readonly" schema:"default=false"`
+	Readonly Field[bool] `json:"readonly" schema:"default=false"`
 	// Seeds the volume with a copy of a directory when the volume is created,
 	// never after.
-	Source Seed `json:"source"`
+	Source Field[Seed] `json:"source"`
 }
 
 // An empty in-memory filesystem.
 type TmpfsMount struct {
 	// The mount type: tmpfs.
-	Type string `json:"type" schema:"required,const=tmpfs"`
+	Type Field[string] `json:"type" schema:"required,const=tmpfs"`
 	// Where the tmpfs appears. Required.
-	Path MountPath `json:"path" schema:"required"`
+	Path Field[MountPath] `json:"path" schema:"required"`
 	// The size limit, like 64m or 1g; no limit when unset.
-	Size Size `json:"size"`
+	Size Field[Size] `json:"size"`
 	// Mounts the tmpfs read-only.
-	Readonly bool `json:"readonly" schema:"default=false"`
+	Readonly Field[bool] `json:"readonly" schema:"default=false"`
 }
 
 // A read-only view of a step's, an image's or a context's files (writable
 // means writes are discarded).
 type BindMount struct {
 	// The mount type: bind.
-	Type string `json:"type" schema:"required,const=bind"`
+	Type Field[string] `json:"type" schema:"required,const=bind"`
 	// Where the files appear. Required.
-	Path MountPath `json:"path" schema:"required"`
+	Path Field[MountPath] `json:"path" schema:"required"`
 	// Whose files: a step, an image, context (default) or context:NAME.
-	From Source `json:"from"`
+	From Field[Source] `json:"from"`
 	// The directory or file to mount from it; default /.
-	Src string `json:"src"`
+	Src Field[string] `json:"src"`
 	// true by default; false makes it writable, with writes discarded.
-	Readonly bool `json:"readonly" schema:"default=true"`
+	Readonly Field[bool] `json:"readonly" schema:"default=true"`
 }
 
 // A secret from --secret id=ID,….
 type SecretMount struct {
 	// The mount type: secret.
-	Type string `json:"type" schema:"required,const=secret"`
+	Type Field[string] `json:"type" schema:"required,const=secret"`
 	// The secret's id, as in --secret id=ID; default: the base name of path.
-	ID string `json:"id"`
+	ID Field[string] `json:"id"`
 	// Where the secret file appears; default /run/secrets/ID, or no file when
 	// env is set.
-	Path MountPath `json:"path"`
+	Path Field[MountPath] `json:"path"`
 	// Exposes the secret in this environment variable; with no path, it is
 	// not also a file.
-	Env EnvName `json:"env"`
+	Env Field[EnvName] `json:"env"`
 	// Fails the build when the secret is missing.
-	Required bool `json:"required" schema:"default=false"`
+	Required Field[bool] `json:"required" schema:"default=false"`
 	// The owner uid of the secret file; default 0.
-	UID NumericID `json:"uid"`
+	UID Field[NumericID] `json:"uid"`
 	// The owner gid of the secret file; default 0.
-	GID NumericID `json:"gid"`
+	GID Field[NumericID] `json:"gid"`
 	// The mode of the secret file, like "0440"; default "0400".
-	Mode Mode `json:"mode"`
+	Mode Field[Mode] `json:"mode"`
 	// Mounts the secret read-only.
-	Readonly bool `json:"readonly" schema:"default=false"`
+	Readonly Field[bool] `json:"readonly" schema:"default=false"`
 }
 
 func (SecretMount) refine(s *Schema) {
@@ -775,22 +844,22 @@ func (NumericID) refine(s *Schema) {
 // An SSH agent socket from --ssh ID.
 type SSHMount struct {
 	// The mount type: ssh.
-	Type string `json:"type" schema:"required,const=ssh"`
+	Type Field[string] `json:"type" schema:"required,const=ssh"`
 	// The agent's id, as in --ssh ID; default: default.
-	ID string `json:"id" schema:"default=\"default\""`
+	ID Field[string] `json:"id" schema:"default=\"default\""`
 	// Where the socket appears; BuildKit picks a path when unset (and sets
 	// SSH_AUTH_SOCK).
-	Path MountPath `json:"path"`
+	Path Field[MountPath] `json:"path"`
 	// Fails the build when the agent is missing.
-	Required bool `json:"required" schema:"default=false"`
+	Required Field[bool] `json:"required" schema:"default=false"`
 	// The owner uid of the socket; default 0.
-	UID NumericID `json:"uid"`
+	UID Field[NumericID] `json:"uid"`
 	// The owner gid of the socket; default 0.
-	GID NumericID `json:"gid"`
+	GID Field[NumericID] `json:"gid"`
 	// The mode of the socket, like "0660"; default "0600".
-	Mode Mode `json:"mode"`
+	Mode Field[Mode] `json:"mode"`
 	// Mounts the socket read-only.
-	Readonly bool `json:"readonly" schema:"default=false"`
+	Readonly Field[bool] `json:"readonly" schema:"default=false"`
 }
 
 // An absolute path other than /, that the kernel takes (as AbsPath).
@@ -825,18 +894,18 @@ type Seed struct {
 // A directory of a step, copied into a fresh volume.
 type StepSeed struct {
 	// The step. Required.
-	Step string `json:"step" schema:"required,nonempty"`
+	Step Field[string] `json:"step" schema:"required,nonempty"`
 	// The directory in the step; default /.
-	Path string `json:"path"`
+	Path Field[string] `json:"path"`
 }
 
 // A directory of a build context, copied into a fresh volume.
 type ContextSeed struct {
 	// With path: the named context (--build-context NAME=…). Without: the
 	// directory in the main build context.
-	Context string `json:"context" schema:"required"`
+	Context Field[string] `json:"context" schema:"required"`
 	// The directory in the named context; default /.
-	Path string `json:"path"`
+	Path Field[string] `json:"path"`
 }
 
 // YAML null: the field written with no value.

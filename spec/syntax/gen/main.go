@@ -1,5 +1,5 @@
 // Command gen writes the JSON Schema of stowage.yaml; `go generate
-// ./spec/schema` runs it to refresh schema/stowage.schema.json.
+// ./spec/syntax` runs it to refresh schema/stowage.schema.json.
 package main
 
 import (
@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/stowage-build/stowage/spec/schema"
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 func main() {
 	out := flag.String("o", "", "the file to write (default: standard output)")
 	flag.Parse()
-	data, err := schema.JSON()
+	data, err := syntax.JSON()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
