@@ -43,6 +43,9 @@ func Build(ctx context.Context, c client.Client) (*client.Result, error) {
 	}
 	// Read once; each platform's build loads it with its own args.
 	b := &builder{c: c, bc: bc, src: src, doc: spec.Parse(src.Data, src.Filename)}
+	// A bad setting fails builds; subrequests (outline, targets, lint)
+	// still answer.
+	b.settings, b.settingsErr = llbgen.ParseSettings(bc.BuildOpts().Opts, bc.BuildArgs)
 
 	if res, ok, err := bc.HandleSubrequest(ctx, dockerui.RequestHandler{
 		ListTargets: b.targets,
@@ -90,6 +93,9 @@ type builder struct {
 	bc  *dockerui.Client
 	src *dockerui.Source
 	doc *spec.Document
+	// settings are Stowage's options of this build, parsed once.
+	settings    llbgen.Settings
+	settingsErr error
 	// tokens caches the {hash}/{digest} key tokens of this build.
 	tokens tokenCache
 	// outlined are the volumes --call=outline listed, for its text form.
@@ -187,12 +193,11 @@ func (b *builder) options(ctx context.Context, s *spec.Spec, platform *ocispecs.
 	if err != nil {
 		return llbgen.Options{}, err
 	}
-	readonly, err := llbgen.ParseCacheMode(b.bc.BuildOpts().Opts)
-	if err != nil {
-		return llbgen.Options{}, err
+	if b.settingsErr != nil {
+		return llbgen.Options{}, b.settingsErr
 	}
 	opt := llbgen.Options{
-		ReadOnly:         readonly,
+		ReadOnly:         b.settings.ReadOnly,
 		VolumeOptions:    b.volumeOptions(platform),
 		Target:           b.bc.Target,
 		TargetPlatform:   platform,
@@ -203,7 +208,7 @@ func (b *builder) options(ctx context.Context, s *spec.Spec, platform *ocispecs.
 		ImageResolveMode: b.bc.ImageResolveMode,
 		SourceMap:        b.src.SourceMap,
 		NoCache:          b.bc.IsNoCache,
-		Reset:            llbgen.ParseCacheReset(b.bc.BuildOpts().Opts),
+		Reset:            b.settings.Reset,
 		ReadProbe:        b.readProbe,
 	}
 	if len(b.bc.BuildPlatforms) > 0 {
@@ -217,7 +222,7 @@ func (b *builder) options(ctx context.Context, s *spec.Spec, platform *ocispecs.
 // inside the build's graph, one platform's reset could empty a volume
 // another platform's step has just filled.
 func (b *builder) reset(ctx context.Context) error {
-	if len(llbgen.ParseCacheReset(b.bc.BuildOpts().Opts)) == 0 {
+	if len(b.settings.Reset) == 0 {
 		return nil
 	}
 	targets := b.bc.TargetPlatforms
@@ -264,9 +269,9 @@ func (b *builder) reset(ctx context.Context) error {
 // (REPO:<restore ID>.restore). A volume with neither (the first build, a
 // new key) is simply not imported.
 func (b *builder) imported(ctx context.Context, s *spec.Spec, vo llbgen.VolumeOptions) (exact, restore map[string]llb.State, err error) {
-	repo, err := llbgen.ParseCacheImport(b.bc.BuildOpts().Opts)
-	if err != nil || repo == "" {
-		return nil, nil, err
+	repo := b.settings.CacheImport
+	if b.settingsErr != nil || repo == "" {
+		return nil, nil, b.settingsErr
 	}
 	vols, err := llbgen.Volumes(ctx, s, vo)
 	if err != nil {
@@ -329,7 +334,7 @@ func (b *builder) readProbe(ctx context.Context, probe llb.State) ([]byte, error
 
 // volumeOptions are the inputs of volume IDs for a build for platform.
 func (b *builder) volumeOptions(platform *ocispecs.Platform) llbgen.VolumeOptions {
-	vo := llbgen.ParseVolumeOptions(b.bc.BuildOpts().Opts)
+	vo := b.settings.VolumeOptions()
 	vo.SessionID = b.bc.BuildOpts().SessionID
 	vo.Tokens = b.tokenResolver(platform)
 	return vo

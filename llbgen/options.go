@@ -12,23 +12,47 @@ const (
 	OptCacheNamespace = "cache-namespace"
 	ArgCacheTenant    = "STOWAGE_CACHE_TENANT"
 	ArgCacheNamespace = "STOWAGE_CACHE_NAMESPACE"
-	buildArgPrefix    = "build-arg:"
 )
 
-// ParseVolumeOptions reads the tenant and namespace from frontend options
-// (as BuildKit passes them: "cache-tenant", "build-arg:STOWAGE_CACHE_TENANT").
-// An --opt wins over a build arg.
-func ParseVolumeOptions(opts map[string]string) VolumeOptions {
+// Settings are Stowage's own options of a build, each given as a frontend
+// option (--opt cache-tenant=…) or, where --opt is not at hand (docker
+// buildx build), as the build arg that stands for it; an --opt wins.
+type Settings struct {
+	// Tenant and Namespace feed cache IDs.
+	Tenant, Namespace string
+	// CacheImport is the repository fresh volumes are seeded from, or "".
+	CacheImport string
+	// ReadOnly: no volume is written (cache-mode=readonly).
+	ReadOnly bool
+	// Reset names the volumes to empty first (cache-reset).
+	Reset []string
+}
+
+// ParseSettings reads Settings from the frontend options opts and the build
+// args args (by name, as dockerui gives them: BuildArgs).
+func ParseSettings(opts, args map[string]string) (Settings, error) {
 	pick := func(opt, arg string) string {
 		if v, ok := opts[opt]; ok {
 			return strings.TrimSpace(v)
 		}
-		return strings.TrimSpace(opts[buildArgPrefix+arg])
+		return strings.TrimSpace(args[arg])
 	}
-	return VolumeOptions{
+	s := Settings{
 		Tenant:    pick(OptCacheTenant, ArgCacheTenant),
 		Namespace: pick(OptCacheNamespace, ArgCacheNamespace),
+		Reset:     parseCacheReset(pick(OptCacheReset, ArgCacheReset)),
 	}
+	var err error
+	if s.CacheImport, err = parseCacheImport(pick(OptCacheImport, ArgCacheImport)); err != nil {
+		return s, err
+	}
+	s.ReadOnly, err = parseCacheMode(pick(OptCacheMode, ArgCacheMode))
+	return s, err
+}
+
+// VolumeOptions are the settings that feed cache IDs.
+func (s Settings) VolumeOptions() VolumeOptions {
+	return VolumeOptions{Tenant: s.Tenant, Namespace: s.Namespace}
 }
 
 // The frontend option and build arg that seed fresh volumes from a
@@ -39,14 +63,10 @@ const (
 	ArgCacheImport = "STOWAGE_CACHE_IMPORT"
 )
 
-// ParseCacheImport returns the repository of the cache-import option or
-// build arg, "" when none is given; an --opt wins.
-func ParseCacheImport(opts map[string]string) (string, error) {
-	v, ok := opts[OptCacheImport]
-	if !ok {
-		v = opts[buildArgPrefix+ArgCacheImport]
-	}
-	if v = strings.TrimSpace(v); v == "" {
+// parseCacheImport returns the repository of a cache-import value, "" for
+// none.
+func parseCacheImport(v string) (string, error) {
+	if v == "" {
 		return "", nil
 	}
 	var typ, ref string
@@ -79,14 +99,10 @@ const (
 	ArgCacheMode = "STOWAGE_CACHE_MODE"
 )
 
-// ParseCacheMode reports whether the cache-mode option or build arg asks
-// for readonly; an --opt wins. readwrite, the default, may be written too.
-func ParseCacheMode(opts map[string]string) (readonly bool, err error) {
-	v, ok := opts[OptCacheMode]
-	if !ok {
-		v = opts[buildArgPrefix+ArgCacheMode]
-	}
-	switch strings.TrimSpace(v) {
+// parseCacheMode reports whether a cache-mode value asks for readonly;
+// readwrite, the default, may be written too.
+func parseCacheMode(v string) (readonly bool, err error) {
+	switch v {
 	case "", "readwrite":
 		return false, nil
 	case "readonly":

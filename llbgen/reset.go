@@ -25,13 +25,8 @@ const (
 // than being answered from cache.
 const ResetEnv = "STOWAGE_CACHE_RESET"
 
-// ParseCacheReset reads the volume names of the cache-reset option, or of
-// the STOWAGE_CACHE_RESET build arg; an --opt wins.
-func ParseCacheReset(opts map[string]string) []string {
-	v, ok := opts[OptCacheReset]
-	if !ok {
-		v = opts[buildArgPrefix+ArgCacheReset]
-	}
+// parseCacheReset reads the volume names of a cache-reset value.
+func parseCacheReset(v string) []string {
 	var names []string
 	for n := range strings.SplitSeq(v, ",") {
 		if n = strings.TrimSpace(n); n != "" && !slices.Contains(names, n) {

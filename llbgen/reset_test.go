@@ -34,18 +34,35 @@ steps:
     run: "true"
 `
 
-func TestParseCacheReset(t *testing.T) {
+func TestParseSettings(t *testing.T) {
 	for _, tc := range []struct {
-		opts map[string]string
-		want []string
+		opts, args map[string]string
+		want       Settings
+		err        string
 	}{
-		{nil, nil},
-		{map[string]string{"cache-reset": "a, b,,a"}, []string{"a", "b"}},
-		{map[string]string{"build-arg:STOWAGE_CACHE_RESET": "c"}, []string{"c"}},
-		{map[string]string{"cache-reset": "a", "build-arg:STOWAGE_CACHE_RESET": "c"}, []string{"a"}},
+		{want: Settings{}},
+		{opts: map[string]string{"cache-reset": "a, b,,a"}, want: Settings{Reset: []string{"a", "b"}}},
+		{args: map[string]string{"STOWAGE_CACHE_RESET": "c"}, want: Settings{Reset: []string{"c"}}},
+		{opts: map[string]string{"cache-reset": "a"}, args: map[string]string{"STOWAGE_CACHE_RESET": "c"}, want: Settings{Reset: []string{"a"}}},
+		{opts: map[string]string{"cache-tenant": " t ", "cache-namespace": "n"}, args: map[string]string{"STOWAGE_CACHE_TENANT": "x"}, want: Settings{Tenant: "t", Namespace: "n"}},
+		{args: map[string]string{"STOWAGE_CACHE_NAMESPACE": "n", "STOWAGE_CACHE_MODE": "readonly"}, want: Settings{Namespace: "n", ReadOnly: true}},
+		{opts: map[string]string{"cache-mode": "readwrite"}, args: map[string]string{"STOWAGE_CACHE_MODE": "readonly"}, want: Settings{}},
+		{args: map[string]string{"STOWAGE_CACHE_IMPORT": "type=registry,ref=r/c"}, want: Settings{CacheImport: "r/c"}},
+		{opts: map[string]string{"cache-mode": "ro"}, err: `cache-mode "ro": write readonly`},
+		{opts: map[string]string{"cache-import": "ref=r"}, err: `cache-import "ref=r": write type=registry,ref=REPOSITORY`},
+		// A build arg by its name, never by BuildKit's "build-arg:" key.
+		{opts: map[string]string{"build-arg:STOWAGE_CACHE_TENANT": "t"}, want: Settings{}},
 	} {
-		if got := ParseCacheReset(tc.opts); !slices.Equal(got, tc.want) {
-			t.Errorf("ParseCacheReset(%v) = %q, want %q", tc.opts, got, tc.want)
+		got, err := ParseSettings(tc.opts, tc.args)
+		if tc.err != "" {
+			if err == nil || !strings.HasPrefix(err.Error(), tc.err) {
+				t.Errorf("ParseSettings(%v, %v): error %v, want %q…", tc.opts, tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got.Tenant != tc.want.Tenant || got.Namespace != tc.want.Namespace || got.CacheImport != tc.want.CacheImport ||
+			got.ReadOnly != tc.want.ReadOnly || !slices.Equal(got.Reset, tc.want.Reset) {
+			t.Errorf("ParseSettings(%v, %v) = %+v, %v; want %+v", tc.opts, tc.args, got, err, tc.want)
 		}
 	}
 }

@@ -192,7 +192,11 @@ func (cf *cacheFlags) inventory(ctx context.Context, cl *client.Client, all bool
 	if err != nil {
 		return nil, nil, err
 	}
-	vols, err := llbgen.Volumes(ctx, s, cf.volumeOptions())
+	vo, err := cf.volumeOptions()
+	if err != nil {
+		return nil, nil, err
+	}
+	vols, err := llbgen.Volumes(ctx, s, vo)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -466,7 +470,11 @@ func cachePrune(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	if cf.allOfSpec {
 		// And the restore points of the spec's restore keys, which only
 		// its volumes record themselves in.
-		vols, err := llbgen.Volumes(ctx, s, cf.volumeOptions())
+		vo, err := cf.volumeOptions()
+		if err != nil {
+			return err
+		}
+		vols, err := llbgen.Volumes(ctx, s, vo)
 		if err != nil {
 			return err
 		}

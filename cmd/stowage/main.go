@@ -84,6 +84,13 @@ func (c *common) load() (*spec.Spec, *ocispecs.Platform, error) {
 		p = platforms.Normalize(p)
 		target = &p
 	}
+	s, err := spec.Load(data, spec.Options{File: c.file, BuildArgs: c.args(), PlatformArgs: spec.PlatformArgs(nil, target)})
+	return s, target, err
+}
+
+// args are the build args as BuildKit would pass them: --build-arg wins
+// over --opt build-arg:NAME.
+func (c *common) args() map[string]string {
 	args := map[string]string{}
 	for k, v := range c.opts.m {
 		if name, ok := strings.CutPrefix(k, "build-arg:"); ok {
@@ -93,22 +100,19 @@ func (c *common) load() (*spec.Spec, *ocispecs.Platform, error) {
 	for k, v := range c.buildArgs.m {
 		args[k] = v
 	}
-	s, err := spec.Load(data, spec.Options{File: c.file, BuildArgs: args, PlatformArgs: spec.PlatformArgs(nil, target)})
-	return s, target, err
+	return args
 }
 
-// volumeOptions merges --opt and --build-arg as BuildKit would pass them.
-func (c *common) volumeOptions() llbgen.VolumeOptions {
-	opts := map[string]string{}
-	for k, v := range c.opts.m {
-		opts[k] = v
+// volumeOptions are the ID inputs the flags set, read as the frontend
+// reads them, so a bad cache option fails here as it would in a build.
+func (c *common) volumeOptions() (llbgen.VolumeOptions, error) {
+	st, err := llbgen.ParseSettings(c.opts.m, c.args())
+	if err != nil {
+		return llbgen.VolumeOptions{}, err
 	}
-	for k, v := range c.buildArgs.m {
-		opts["build-arg:"+k] = v
-	}
-	vo := llbgen.ParseVolumeOptions(opts)
+	vo := st.VolumeOptions()
 	vo.Tokens = newLocalTokens(c.contextDir(), c.file)
-	return vo
+	return vo, nil
 }
 
 // lintSpec validates the spec and runs the lint rules; warnings print to
@@ -133,7 +137,11 @@ func ids(ctx context.Context, c *common, _ []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	vols, err := llbgen.Volumes(ctx, s, c.volumeOptions())
+	vo, err := c.volumeOptions()
+	if err != nil {
+		return err
+	}
+	vols, err := llbgen.Volumes(ctx, s, vo)
 	if err != nil {
 		return err
 	}
@@ -189,7 +197,10 @@ func writeLLB(ctx context.Context, c *common, _ []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	vo := c.volumeOptions()
+	vo, err := c.volumeOptions()
+	if err != nil {
+		return err
+	}
 	// Outside a build there is no BuildKit session; a session-scoped volume
 	// gets a fresh namespace per run, which is what "one build" means here.
 	vo.SessionID = randomID()

@@ -66,6 +66,22 @@ func TestIDs(t *testing.T) {
 			args: []string{"--opt", "cache-tenant=acme"},
 			want: "gomod\tstowage-07b5e3e75db697d39c8f92cdf712aa95\n",
 		},
+		{
+			// The frontend reads the same settings from build args.
+			name: "tenant as a build arg",
+			args: []string{"--build-arg", "STOWAGE_CACHE_TENANT=acme"},
+			want: "gomod\tstowage-07b5e3e75db697d39c8f92cdf712aa95\n",
+		},
+		{
+			name: "tenant as --opt build-arg:",
+			args: []string{"--opt", "build-arg:STOWAGE_CACHE_TENANT=acme"},
+			want: "gomod\tstowage-07b5e3e75db697d39c8f92cdf712aa95\n",
+		},
+		{
+			name: "the option wins over the build arg",
+			args: []string{"--opt", "cache-tenant=acme", "--build-arg", "STOWAGE_CACHE_TENANT=other"},
+			want: "gomod\tstowage-07b5e3e75db697d39c8f92cdf712aa95\n",
+		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -79,6 +95,21 @@ func TestIDs(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A setting a build would refuse is refused before any ID is printed.
+func TestIDsBadSetting(t *testing.T) {
+	file := writeSpec(t, volumesSpec)
+	for _, args := range [][]string{
+		{"--opt", "cache-mode=sometimes"},
+		{"--build-arg", "STOWAGE_CACHE_MODE=sometimes"},
+		{"--opt", "cache-import=type=local"},
+	} {
+		code, out, errOut := stowage(t, append([]string{"ids", "-f", file}, args...)...)
+		if code == 0 || out != "" || !strings.Contains(errOut, "cache-") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
 	}
 }
 

@@ -108,9 +108,9 @@ func (cf *cacheFlags) transferBuild(ctx context.Context, out io.Writer, locals m
 }
 
 // lowerOptions are what a transfer lowers the spec with, inside a build.
-func (cf *cacheFlags) lowerOptions(gc gateway.Client) llbgen.Options {
-	vo := cf.volumeOptions()
-	return llbgen.Options{VolumeOptions: vo, MetaResolver: gc}
+func (cf *cacheFlags) lowerOptions(gc gateway.Client) (llbgen.Options, error) {
+	vo, err := cf.volumeOptions()
+	return llbgen.Options{VolumeOptions: vo, MetaResolver: gc}, err
 }
 
 func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
@@ -130,8 +130,11 @@ func cacheExport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 	var parts []llbgen.Exported
 	solve := func(exports []client.ExportEntry, pick func([]llbgen.Exported) llb.State) error {
 		return cf.transferBuild(ctx, out, nil, exports, func(ctx context.Context, gc gateway.Client) (*gateway.Result, error) {
-			var err error
-			if parts, err = llbgen.Export(ctx, s, cf.lowerOptions(gc), cf.names); err != nil {
+			lo, err := cf.lowerOptions(gc)
+			if err != nil {
+				return nil, err
+			}
+			if parts, err = llbgen.Export(ctx, s, lo, cf.names); err != nil {
 				return nil, err
 			}
 			def, err := pick(parts).Marshal(ctx)
@@ -270,7 +273,11 @@ func cacheImport(ctx context.Context, cf *cacheFlags, out io.Writer) error {
 				return llb.Image(refs[v.ID], llb.WithCustomName("[internal] pull cache volume "+v.Name))
 			}}
 		}
-		sts, err := llbgen.Import(ctx, s, cf.lowerOptions(gc), cf.names, source, cf.force)
+		lo, err := cf.lowerOptions(gc)
+		if err != nil {
+			return nil, err
+		}
+		sts, err := llbgen.Import(ctx, s, lo, cf.names, source, cf.force)
 		if err != nil {
 			return nil, err
 		}
@@ -312,7 +319,11 @@ func exportOf(ctx context.Context, gc gateway.Client, repo string, v *llbgen.Vol
 // volumes are the volumes names lists, by name, with their IDs for this
 // command's options: computed once, with their {hash:} tokens.
 func (cf *cacheFlags) volumes(s *spec.Spec) (map[string]*llbgen.Volume, error) {
-	vols, err := llbgen.Volumes(context.Background(), s, cf.volumeOptions())
+	vo, err := cf.volumeOptions()
+	if err != nil {
+		return nil, err
+	}
+	vols, err := llbgen.Volumes(context.Background(), s, vo)
 	if err != nil {
 		return nil, err
 	}
