@@ -130,10 +130,14 @@ var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 
 // projectName makes a directory's name a project name: lower case, words
 // joined by dashes.
-func projectName(dir string) string {
-	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(dir), "-"), "-")
+func projectName(dir string) string { return Slug(dir, "app") }
+
+// Slug is s in lower case, its words joined by dashes; fallback when it has
+// none. Project names and volume names are made this way.
+func Slug(s, fallback string) string {
+	n := strings.Trim(nonName.ReplaceAllString(strings.ToLower(s), "-"), "-")
 	if n == "" {
-		return "app"
+		return fallback
 	}
 	return n
 }

@@ -1,0 +1,317 @@
+package convert
+
+import (
+	"bytes"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// render writes the spec; root is its tree, whose nodes c.src maps to
+// their Dockerfile lines.
+func (c *converter) render() (y []byte, root *yaml.Node, err error) {
+	c.src = map[*yaml.Node]int{}
+	root = mapping(false)
+	add(root, "version", 1)
+	add(root, "project", c.opt.Project)
+	if len(c.args) > 0 {
+		args := mapping(false)
+		for _, a := range c.args {
+			k := c.at(add(args, a.name, *a.value), args, a.line)
+			k.HeadComment = comment(a.comments)
+		}
+		addNode(root, "args", args)
+	}
+	if len(c.vorder) > 0 {
+		caches := mapping(false)
+		for _, v := range c.vorder {
+			f := []field{{"key", v.id}}
+			if v.sharing != "" {
+				f = append(f, field{"sharing", v.sharing})
+			}
+			if v.owner != "" {
+				f = append(f, field{"owner", v.owner})
+			}
+			if v.mode != "" {
+				f = append(f, field{"mode", v.mode})
+			}
+			c.at(addNode(caches, v.name, value(f)), caches, v.line)
+		}
+		k := addNode(root, "caches", caches)
+		k.HeadComment = comment([]string{
+			"The Dockerfile's cache mounts, one volume per id (the key). A Dockerfile",
+			"cache mount is shared by every build on the builder; these volumes are",
+			"this project's (scope: project). Add `scope: global` to one to share it",
+			"with other projects' Stowage builds under the same key. A Stowage volume",
+			"never shares files with a Dockerfile build's cache mount: their IDs differ.",
+		})
+	}
+	steps := mapping(false)
+	for _, s := range c.steps {
+		k := c.at(addNode(steps, s.name, c.stepNode(s)), steps, s.line)
+		k.HeadComment = comment(append(append([]string(nil), s.comments...), s.todos...))
+	}
+	addNode(root, "steps", steps)
+
+	var b bytes.Buffer
+	syntax := c.opt.Syntax
+	fmt.Fprintf(&b, "# syntax=%s\n", syntax)
+	fmt.Fprintf(&b, "# Converted from %s by `stowage convert`.\n", path.Base(c.opt.File))
+	for _, n := range c.notes {
+		fmt.Fprintf(&b, "# %s\n", commentText(n))
+	}
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{root}}); err != nil {
+		return nil, nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, nil, err
+	}
+	return b.Bytes(), root, nil
+}
+
+// at records that the entry of m whose key is k came from Dockerfile
+// line; it returns k.
+func (c *converter) at(k, m *yaml.Node, line int) *yaml.Node {
+	if line > 0 {
+		c.src[k] = line
+		c.src[m.Content[len(m.Content)-1]] = line
+	}
+	return k
+}
+
+// atField records a step field's line, from the instruction that set it.
+func (c *converter) atField(m *yaml.Node, s *step, key string) {
+	c.at(m.Content[len(m.Content)-2], m, s.lines[key])
+}
+
+func (c *converter) stepNode(s *step) *yaml.Node {
+	m := mapping(false)
+	c.src[m] = s.line
+	if s.fromStep != nil {
+		add(m, "from", s.fromStep.name)
+	} else {
+		add(m, "from", s.from)
+	}
+	if s.platform != "" {
+		add(m, "platform", s.platform)
+	}
+	if len(s.args) > 0 {
+		args := mapping(false)
+		for _, a := range s.args {
+			var k *yaml.Node
+			if a.value == nil {
+				k = addNode(args, a.name, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"})
+			} else {
+				k = add(args, a.name, *a.value)
+			}
+			c.at(k, args, a.line)
+			k.HeadComment = comment(a.comments)
+		}
+		addNode(m, "args", args)
+	}
+	if s.workdir != "" {
+		add(m, "workdir", s.workdir)
+		c.atField(m, s, "workdir")
+	}
+	if s.user != "" {
+		add(m, "user", s.user)
+		c.atField(m, s, "user")
+	}
+	if len(s.env) > 0 {
+		env := mapping(false)
+		for _, e := range s.env {
+			c.at(add(env, e.key, e.value), env, e.line).HeadComment = comment(e.comments)
+		}
+		addNode(m, "env", env)
+	}
+	if s.shell != nil {
+		add(m, "shell", s.shell)
+		c.atField(m, s, "shell")
+	}
+	if s.network != "" {
+		add(m, "network", s.network)
+		c.atField(m, s, "network")
+	}
+	if s.security != "" {
+		add(m, "security", s.security)
+		c.atField(m, s, "security")
+	}
+	if len(s.copies) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, cp := range s.copies {
+			n := value(cp.fields)
+			c.src[n] = cp.line
+			n.HeadComment = comment(cp.comments)
+			seq.Content = append(seq.Content, n)
+		}
+		addNode(m, "copy", seq)
+	}
+	if len(s.mounts) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, mt := range s.mounts {
+			n := value(mt.fields)
+			c.src[n] = mt.line
+			seq.Content = append(seq.Content, n)
+		}
+		addNode(m, "mounts", seq)
+	}
+	if len(s.runs) > 0 {
+		seq := &yaml.Node{Kind: yaml.SequenceNode}
+		for _, r := range s.runs {
+			n := value(r.text)
+			c.src[n] = r.line
+			n.HeadComment = comment(r.comments)
+			seq.Content = append(seq.Content, n)
+		}
+		addNode(m, "run", seq)
+	}
+	if s.entrypoint != nil {
+		add(m, "entrypoint", s.entrypoint)
+		c.atField(m, s, "entrypoint")
+	}
+	if s.cmd != nil {
+		add(m, "cmd", s.cmd)
+		c.atField(m, s, "cmd")
+	}
+	if len(s.expose) > 0 {
+		add(m, "expose", s.expose)
+		c.atField(m, s, "expose")
+	}
+	if len(s.labels) > 0 {
+		labels := mapping(false)
+		for _, l := range s.labels {
+			c.at(add(labels, l.key, l.value), labels, l.line)
+		}
+		addNode(m, "labels", labels)
+	}
+	if len(s.volumes) > 0 {
+		add(m, "volumes", s.volumes)
+		c.atField(m, s, "volumes")
+	}
+	if s.stopsignal != "" {
+		add(m, "stopsignal", s.stopsignal)
+		c.atField(m, s, "stopsignal")
+	}
+	if h := s.healthcheck; h != nil {
+		if t, ok := h.test.(string); ok && t == "none" {
+			add(m, "healthcheck", "none")
+			c.atField(m, s, "healthcheck")
+		} else {
+			f := []field{{"test", h.test}}
+			for _, d := range []field{{"interval", h.interval}, {"timeout", h.timeout}, {"start-period", h.startPeriod}, {"start-interval", h.startInterval}} {
+				if d.value != "" {
+					f = append(f, d)
+				}
+			}
+			if h.retries > 0 {
+				f = append(f, field{"retries", h.retries})
+			}
+			addNode(m, "healthcheck", value(f))
+			c.atField(m, s, "healthcheck")
+		}
+	}
+	return m
+}
+
+func mapping(flow bool) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	if flow {
+		n.Style = yaml.FlowStyle
+	}
+	return n
+}
+
+func add(m *yaml.Node, key string, v any) *yaml.Node {
+	return addNode(m, key, value(v))
+}
+
+func addNode(m *yaml.Node, key string, v *yaml.Node) *yaml.Node {
+	k := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}
+	m.Content = append(m.Content, k, v)
+	return k
+}
+
+// value is the node of a string, bool, number, list of strings or
+// mapping of fields; short mappings and lists are written flow-style.
+func value(v any) *yaml.Node {
+	switch v := v.(type) {
+	case string:
+		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+		if strings.Contains(v, "\n") {
+			n.Style = yaml.LiteralStyle
+		}
+		return n
+	case bool:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: strconv.FormatBool(v)}
+	case int:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.Itoa(v)}
+	case int64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatInt(v, 10)}
+	case uint64:
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!int", Value: strconv.FormatUint(v, 10)}
+	case []string:
+		n := &yaml.Node{Kind: yaml.SequenceNode, Style: yaml.FlowStyle}
+		for _, s := range v {
+			e := value(s)
+			if e.Style == yaml.LiteralStyle {
+				n.Style = 0
+			}
+			n.Content = append(n.Content, e)
+		}
+		return n
+	case []field:
+		n := mapping(true)
+		for _, f := range v {
+			e := value(f.value)
+			if e.Style == yaml.LiteralStyle || e.Style == 0 && e.Kind != yaml.ScalarNode {
+				n.Style = 0
+			}
+			addNode(n, f.key, e)
+		}
+		return n
+	case *yaml.Node:
+		return v
+	case *step:
+		// Named once every stage is known.
+		return value(v.name)
+	case stageRef:
+		if st, ok := v.stages[strings.ToLower(v.name)]; ok {
+			return value(st.final().name)
+		}
+		return value(v.image)
+	}
+	panic(fmt.Sprintf("convert: no YAML for %T", v))
+}
+
+func comment(lines []string) string {
+	if len(lines) == 0 {
+		return ""
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "# " + commentText(l)
+	}
+	return strings.Join(out, "\n")
+}
+
+// commentText is s as a YAML comment can hold it: YAML allows no control
+// characters there (nor the BOM and the Unicode line separators, which
+// readers disagree on), so each but tab is written as its escape.
+func commentText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r != '\t' && (unicode.IsControl(r) || r == '\uFEFF' || r == '\u2028' || r == '\u2029') {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

@@ -1,0 +1,293 @@
+package convert
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+
+	"github.com/stowage-build/stowage/scaffold"
+)
+
+type runItem struct {
+	text     string
+	line     int
+	comments []string
+}
+
+// mountItem is one mount of a step, as its fields are written.
+type mountItem struct {
+	fields []field
+	line   int
+}
+
+// field is a key and a value of a mapping the spec writes: a string, a
+// bool, a number, a list of strings or a mapping of fields.
+type field struct {
+	key   string
+	value any
+}
+
+// volume is a cache volume made from the cache mounts of one id.
+type volume struct {
+	name, id             string
+	sharing, owner, mode string
+	line                 int
+}
+
+// run adds a RUN; its mounts, network and security are the step's, so a
+// RUN that differs in them starts a new step.
+func (c *converter) run(st *stageState, cmd *instructions.RunCommand) {
+	mounts := c.mounts(st, cmd)
+	network := instructions.GetNetwork(cmd)
+	security := instructions.GetSecurity(cmd)
+	key := fmt.Sprintf("%v|%s|%s", mounts, network, security)
+	if len(st.cur.runs) > 0 && key != st.cur.runKey {
+		st.split(c.line)
+	}
+	if len(st.cur.runs) == 0 {
+		st.cur.runKey = key
+		st.cur.mounts = mounts
+		if network != instructions.NetworkDefault {
+			st.cur.network = network
+		}
+		if security != instructions.SecuritySandbox {
+			st.cur.security = security
+		}
+	}
+	text, ok := c.runText(st, cmd)
+	if !ok {
+		return
+	}
+	st.cur.runs = append(st.cur.runs, &runItem{text: c.text(text), line: c.line, comments: cmd.Comments()})
+}
+
+// runText is the shell command a RUN runs, as dockerfile2llb makes it.
+func (c *converter) runText(st *stageState, cmd *instructions.RunCommand) (string, bool) {
+	args := cmd.CmdLine
+	if len(cmd.Files) > 0 {
+		if h := parser.MustParseHeredoc(args[0]); h != nil && len(cmd.Files) == 1 {
+			data := cmd.Files[0].Data
+			if cmd.Files[0].Chomp {
+				data = parser.ChompHeredocContent(data)
+			}
+			if strings.HasPrefix(data, "#!") {
+				c.fail(st, cmd, "RUN <<"+cmd.Files[0].Name+" starts with #!: Dockerfile runs it as a script, which a Stowage run cannot",
+					"run it with its interpreter, like RUN python3 - <<EOF")
+				return "", false
+			}
+			return data, true
+		}
+		var b strings.Builder
+		b.WriteString(args[0])
+		for _, f := range cmd.Files {
+			b.WriteByte('\n')
+			b.WriteString(f.Data)
+			b.WriteString(f.Name)
+		}
+		return b.String(), true
+	}
+	if cmd.PrependShell {
+		return strings.Join(args, " "), true
+	}
+	// The exec form runs its argv without a shell; quoted, the shell runs
+	// the same argv.
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	return strings.Join(quoted, " "), true
+}
+
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
+
+func shellQuote(s string) string {
+	if shellSafe.MatchString(s) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// mounts converts a RUN's --mount flags.
+func (c *converter) mounts(st *stageState, cmd *instructions.RunCommand) []*mountItem {
+	var out []*mountItem
+	for _, m := range instructions.GetMounts(cmd) {
+		target, ok := c.mountTarget(st, cmd, m)
+		if !ok {
+			continue
+		}
+		var f []field
+		add := func(k string, v any) { f = append(f, field{k, v}) }
+		switch m.Type {
+		case instructions.MountTypeCache:
+			v := c.volume(st, cmd, m)
+			if v == nil {
+				continue
+			}
+			add("cache", v.name)
+			add("path", target)
+			if m.ReadOnly {
+				add("readonly", true)
+			}
+			if m.From != "" || m.Source != "" {
+				src, ok := c.seed(st, cmd, m)
+				if !ok {
+					continue
+				}
+				add("source", src)
+			}
+		case instructions.MountTypeBind:
+			add("type", "bind")
+			if m.From != "" {
+				add("from", c.ref(m.From))
+			}
+			if m.Source != "" {
+				add("src", c.text(m.Source))
+			}
+			add("path", target)
+			if !m.ReadOnly {
+				add("readonly", false)
+			}
+		case instructions.MountTypeTmpfs:
+			add("type", "tmpfs")
+			add("path", target)
+			if m.SizeLimit > 0 {
+				add("size", m.SizeLimit)
+			}
+		case instructions.MountTypeSecret, instructions.MountTypeSSH:
+			add("type", string(m.Type))
+			if m.CacheID != "" {
+				add("id", c.text(m.CacheID))
+			}
+			if m.Target != "" {
+				add("path", target)
+			}
+			if m.Env != nil {
+				add("env", c.text(*m.Env))
+			}
+			if m.Required {
+				add("required", true)
+			}
+			if m.UID != nil {
+				add("uid", *m.UID)
+			}
+			if m.GID != nil {
+				add("gid", *m.GID)
+			}
+			if m.Mode != nil {
+				add("mode", fmt.Sprintf("%04o", *m.Mode))
+			}
+		default:
+			c.fail(st, cmd, fmt.Sprintf("RUN --mount=type=%s has no equivalent", m.Type), "")
+			continue
+		}
+		out = append(out, &mountItem{fields: f, line: c.line})
+	}
+	return out
+}
+
+// mountTarget is a mount's target, a relative one joined to the working
+// directory as dockerfile2llb joins it.
+func (c *converter) mountTarget(st *stageState, cmd *instructions.RunCommand, m *instructions.Mount) (string, bool) {
+	t := m.Target
+	if t == "" || path.IsAbs(t) {
+		return c.text(t), true
+	}
+	if st.workdir == "" {
+		c.fail(st, cmd, fmt.Sprintf("the mount's target %s is relative to the base image's working directory, which the conversion cannot see", t),
+			"write the absolute path: the working directory joined with "+t)
+		return "", false
+	}
+	return c.text(path.Join(st.workdir, t)), true
+}
+
+// stageRef is a --from: the last stage of that name or index, even one
+// later in the Dockerfile (BuildKit resolves --from once all stages are
+// known), else an image.
+type stageRef struct {
+	stages      map[string]*stageState
+	name, image string
+}
+
+func (c *converter) ref(from string) stageRef {
+	return stageRef{stages: c.stages, name: from, image: c.text(from)}
+}
+
+// seed is a cache mount's from=/source=, which Stowage reads as the seed
+// of a fresh volume.
+func (c *converter) seed(st *stageState, cmd *instructions.RunCommand, m *instructions.Mount) ([]field, bool) {
+	src := m.Source
+	if src == "" {
+		src = "/"
+	}
+	if m.From == "" {
+		return []field{{"context", c.text(src)}}, true
+	}
+	from, ok := c.stages[strings.ToLower(m.From)]
+	if !ok {
+		c.fail(st, cmd, fmt.Sprintf("the cache mount's from=%s is an image; Stowage seeds a volume from a step or the context", m.From),
+			"add a stage FROM "+m.From+" and seed from it")
+		return nil, false
+	}
+	return []field{{"step", from.final()}, {"path", c.text(src)}}, true
+}
+
+// volume is the volume of a cache mount's id (by default its target, as
+// Dockerfile's), declared once.
+func (c *converter) volume(st *stageState, cmd *instructions.RunCommand, m *instructions.Mount) *volume {
+	id := m.CacheID
+	if id == "" {
+		id = m.Target
+	}
+	want := &volume{id: c.text(id), sharing: string(m.CacheSharing), line: cmd.Location()[0].Start.Line}
+	if want.sharing == string(instructions.MountSharingShared) {
+		want.sharing = ""
+	}
+	if m.UID != nil || m.GID != nil || st.nonRoot {
+		// Dockerfile's cache mounts are root's unless uid/gid say; a
+		// Stowage volume would be the step's user's.
+		want.owner = fmt.Sprintf("%d:%d", deref(m.UID), deref(m.GID))
+	}
+	if m.Mode != nil {
+		want.mode = fmt.Sprintf("%04o", *m.Mode)
+	}
+	if v, ok := c.volumes[want.id]; ok {
+		if v.sharing != want.sharing || v.owner != want.owner || v.mode != want.mode {
+			c.fail(st, cmd, fmt.Sprintf("cache id %s is mounted at line %d with other sharing, uid, gid or mode; Dockerfile keeps such mounts apart, a Stowage volume has one setting", want.id, v.line),
+				"give this mount its own id=")
+			return nil
+		}
+		return v
+	}
+	want.name = c.volumeName(want.id)
+	c.volumes[want.id] = want
+	c.vorder = append(c.vorder, want)
+	return want
+}
+
+func deref(p *uint64) uint64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+// volumeName is a handle for a cache id: its words, joined by dashes.
+func (c *converter) volumeName(id string) string {
+	base := scaffold.Slug(id, "cache")
+	name := base
+	for i := 2; ; i++ {
+		taken := false
+		for _, v := range c.vorder {
+			taken = taken || v.name == name
+		}
+		if !taken {
+			return name
+		}
+		name = base + "-" + strconv.Itoa(i)
+	}
+}

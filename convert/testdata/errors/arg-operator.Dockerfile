@@ -1,0 +1,3 @@
+FROM busybox
+ARG NAME
+COPY a ${NAME:-default}/

@@ -1,0 +1,2 @@
+FROM golang:1.26
+WORKDIR src

@@ -1,0 +1,2 @@
+# A Dockerfile without a stage.
+ARG VERSION=1

@@ -1,0 +1,299 @@
+package integration
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"text/template"
+
+	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
+	dfbuilder "github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/util/progress/progressui"
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/stowage-build/stowage/convert"
+	"github.com/stowage-build/stowage/frontend"
+	"github.com/stowage-build/stowage/lint"
+	"github.com/stowage-build/stowage/spec"
+)
+
+// TestConvertEquivalence converts each Dockerfile of the corpus in
+// testdata/convert (BuildKit's own frontend tests' Dockerfiles, see its
+// README), builds the Dockerfile with BuildKit's Dockerfile frontend and
+// the spec with Stowage's, and compares the two images: every file's path,
+// type, mode, owner, size, link target and content digest, and the config
+// fields a container runs with. Accepted differences: timestamps and
+// history.
+func TestConvertEquivalence(t *testing.T) {
+	s := needStack(t)
+	cases, err := os.ReadDir("testdata/convert")
+	if err != nil {
+		t.Fatal(err)
+	}
+	passed := 0
+	total := 0
+	for _, e := range cases {
+		if !e.IsDir() {
+			continue
+		}
+		total++
+		t.Run(e.Name(), func(t *testing.T) {
+			dir := convertCase(t, s, filepath.Join("testdata/convert", e.Name()))
+			ctx := context.Background()
+			df := s.imageOf(ctx, t, dir, "Dockerfile", dfbuilder.Build)
+			st := s.imageOf(ctx, t, dir, spec.DefaultFile, frontend.Build)
+			if diff := compareImages(df, st); diff != "" {
+				spc, _ := os.ReadFile(filepath.Join(dir, spec.DefaultFile))
+				t.Fatalf("the images differ (Dockerfile, then Stowage):\n%s\nthe spec:\n%s", diff, spc)
+			}
+			passed++
+		})
+	}
+	t.Logf("%d of %d Dockerfiles convert and build the same image", passed, total)
+	if total == 0 {
+		t.Fatal("no cases in testdata/convert")
+	}
+}
+
+// convertCase copies a case into a build context, with the stack's images
+// in its Dockerfile, and converts it; the spec must load and lint clean.
+func convertCase(t *testing.T, s *stack, src string) string {
+	t.Helper()
+	dir := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() == ".source" {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		dt, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if rel == "Dockerfile" {
+			var b bytes.Buffer
+			if err := template.Must(template.New("").Delims("[[", "]]").Parse(string(dt))).Execute(&b, map[string]string{"Busybox": s.busybox, "Golang": s.golang, "Debian": s.debian, "Python": s.python, "Node": s.node}); err != nil {
+				return err
+			}
+			dt = b.Bytes()
+		}
+		out := filepath.Join(dir, rel)
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(out, dt, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := convert.Convert(dt, convert.Options{File: "Dockerfile", Project: "convert-" + filepath.Base(src), Syntax: s.frontend})
+	if err != nil {
+		t.Fatalf("convert: %v", err)
+	}
+	sp, err := spec.Load(y, spec.Options{})
+	if err != nil {
+		t.Fatalf("the converted spec does not load: %v\n%s", err, y)
+	}
+	for _, w := range lint.Check(sp) {
+		t.Errorf("lint: %s", w.String(sp.File))
+	}
+	if err := os.WriteFile(filepath.Join(dir, spec.DefaultFile), y, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// imageOf builds file in dir with a frontend run in this process and
+// returns the OCI layout's image: its files and config.
+func (s *stack) imageOf(ctx context.Context, t *testing.T, dir, file string, build gateway.BuildFunc) *builtImage {
+	t.Helper()
+	c, err := client.New(ctx, s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	lfs, err := fsutil.NewFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tarball := filepath.Join(t.TempDir(), "image.tar")
+	ch := make(chan *client.SolveStatus)
+	var logs bytes.Buffer
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() error {
+		_, err := c.Build(ectx, client.SolveOpt{
+			Exports:       []client.ExportEntry{{Type: client.ExporterOCI, Output: fileOutput(tarball)}},
+			LocalMounts:   map[string]fsutil.FS{"context": lfs, "dockerfile": lfs},
+			FrontendAttrs: map[string]string{"filename": file},
+		}, "stowage-convert", build, ch)
+		return err
+	})
+	eg.Go(func() error {
+		d, err := progressui.NewDisplay(&logs, progressui.PlainMode)
+		if err != nil {
+			return err
+		}
+		_, err = d.UpdateFrom(context.WithoutCancel(ectx), ch)
+		return err
+	})
+	if err := eg.Wait(); err != nil {
+		t.Fatalf("building %s: %v\n%s", file, err, logs.String())
+	}
+	_, mfst, img := ociSingle(t, tarball)
+	blobs := ociBlobs(t, tarball)
+	files := map[string]fileEntry{}
+	for _, l := range mfst.Layers {
+		applyLayer(t, files, blobs[blobPath(l.Digest.String())])
+	}
+	return &builtImage{files: files, config: img}
+}
+
+type builtImage struct {
+	files  map[string]fileEntry
+	config dockerspec.DockerOCIImage
+}
+
+// fileEntry is what the comparison sees of a file: all but its times.
+type fileEntry struct {
+	Type     byte
+	Mode     int64
+	UID, GID int
+	Size     int64
+	Link     string
+	Digest   string
+}
+
+// applyLayer applies a layer's changes, whiteouts included, to files.
+func applyLayer(t *testing.T, files map[string]fileEntry, blob []byte) {
+	t.Helper()
+	var r io.Reader = bytes.NewReader(blob)
+	if len(blob) > 2 && blob[0] == 0x1f && blob[1] == 0x8b {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = zr
+	}
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := path.Clean("/" + h.Name)
+		dir, base := path.Split(name)
+		if base == ".wh..wh..opq" {
+			prefix := path.Clean(dir) + "/"
+			for p := range files {
+				if strings.HasPrefix(p, prefix) {
+					delete(files, p)
+				}
+			}
+			continue
+		}
+		if gone, ok := strings.CutPrefix(base, ".wh."); ok {
+			gone = path.Join(dir, gone)
+			delete(files, gone)
+			for p := range files {
+				if strings.HasPrefix(p, gone+"/") {
+					delete(files, p)
+				}
+			}
+			continue
+		}
+		e := fileEntry{Type: h.Typeflag, Mode: h.Mode & 0o7777, UID: h.Uid, GID: h.Gid, Link: h.Linkname}
+		if h.Typeflag == tar.TypeReg {
+			sum := sha256.New()
+			n, err := io.Copy(sum, tr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Size, e.Digest = n, hex.EncodeToString(sum.Sum(nil))
+		}
+		files[name] = e
+	}
+}
+
+// compareImages lists the differences between two images, "" for none.
+func compareImages(a, b *builtImage) string {
+	var out []string
+	for _, p := range slices.Sorted(mapKeysOf(a.files, b.files)) {
+		fa, oka := a.files[p]
+		fb, okb := b.files[p]
+		switch {
+		case !okb:
+			out = append(out, fmt.Sprintf("%s: only in the Dockerfile's image", p))
+		case !oka:
+			out = append(out, fmt.Sprintf("%s: only in Stowage's image", p))
+		case fa != fb:
+			out = append(out, fmt.Sprintf("%s: %+v vs %+v", p, fa, fb))
+		}
+	}
+	ca, cb := a.config.Config, b.config.Config
+	for _, f := range []struct {
+		name string
+		a, b any
+	}{
+		{"Env", ca.Env, cb.Env},
+		{"Entrypoint", ca.Entrypoint, cb.Entrypoint},
+		{"Cmd", ca.Cmd, cb.Cmd},
+		{"WorkingDir", ca.WorkingDir, cb.WorkingDir},
+		{"User", ca.User, cb.User},
+		{"ExposedPorts", ca.ExposedPorts, cb.ExposedPorts},
+		{"Labels", ca.Labels, cb.Labels},
+		{"Volumes", ca.Volumes, cb.Volumes},
+		{"StopSignal", ca.StopSignal, cb.StopSignal},
+		{"Healthcheck", ca.Healthcheck, cb.Healthcheck},
+		{"Shell", ca.Shell, cb.Shell},
+		{"OnBuild", ca.OnBuild, cb.OnBuild},
+		{"Platform", a.config.Platform, b.config.Platform},
+	} {
+		if !reflect.DeepEqual(f.a, f.b) {
+			out = append(out, fmt.Sprintf("config %s: %#v vs %#v", f.name, f.a, f.b))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func mapKeysOf(ms ...map[string]fileEntry) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		seen := map[string]bool{}
+		for _, m := range ms {
+			for k := range m {
+				if !seen[k] {
+					seen[k] = true
+					if !yield(k) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
