@@ -7,7 +7,6 @@ import (
 	units "github.com/docker/go-units"
 	"github.com/stowage-build/stowage/ctxhash"
 	"io"
-	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -74,7 +73,7 @@ func Parse(data []byte, file string) *Document {
 // (opt.File is the document's). Decoding reads the tree and never changes
 // it, so loads of one document are independent.
 func (doc *Document) Load(opt Options) (*Spec, error) {
-	d := &decoder{errs: errs{file: doc.file}, src: doc.data, buildArgs: opt.BuildArgs}
+	d := &decoder{errs: errs{file: doc.file}}
 	if doc.err != nil {
 		d.add(doc.err.Range, "", doc.err.Hint, "%s", doc.err.Msg)
 		return nil, d.err()
@@ -83,9 +82,8 @@ func (doc *Document) Load(opt Options) (*Spec, error) {
 	if platformArgs == nil {
 		platformArgs = PlatformArgs(nil, nil)
 	}
-	d.vars = &vars{m: maps.Clone(platformArgs)}
-	d.platformArgs = platformArgs
-	s := d.spec(doc.root, opt.BuildArgs)
+	d.x = newExpander(&d.errs, doc.data, opt.BuildArgs, platformArgs)
+	s := d.spec(doc.root)
 	if d.blown != nil {
 		// Everything decoded after the budget ran out read as null: other
 		// errors would only echo it.
@@ -186,7 +184,7 @@ func yamlError(err error, data []byte) *Error {
 	return &Error{Range: Range{Start: Pos{line, col}}, Msg: "invalid YAML: " + msg, Hint: hint}
 }
 
-func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
+func (d *decoder) spec(root *yaml.Node) *Spec {
 	root = d.resolve(root)
 	if root.Kind != yaml.MappingNode {
 		d.add(rangeOf(root), "", "start with `project: NAME` and a `steps:` mapping", "expected a mapping, found %s", describe(root))
@@ -194,13 +192,13 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 	}
 	s := &Spec{Version: 1, Range: rangeOf(root)}
 	ps := d.pairs(root, "", "a mapping with project: and steps:")
-	d.declared = declaredArgs(d, ps)
+	d.x.declared = declaredArgs(ps)
 	var doc syntax.Document
 	d.readPairs(ps, "", &doc)
 	// Args come first whatever their place in the file: every other field
 	// may refer to them.
 	if doc.Args.IsSet() {
-		s.Args = d.args(doc.Args.Value, "args", overrides)
+		s.Args = d.args(doc.Args.Value, "args")
 	}
 	if v, path := at(doc.Version, ""); v != nil {
 		if val, ok := d.scalar(v, path, "1"); ok && val != "1" {
@@ -237,7 +235,7 @@ func (d *decoder) spec(root *yaml.Node, overrides map[string]string) *Spec {
 	return s
 }
 
-func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) []*Arg {
+func (d *decoder) args(n *yaml.Node, path string) []*Arg {
 	var out []*Arg
 	for _, p := range d.pairs(n, path, "a mapping of arg names to default values") {
 		name := p.key.Value
@@ -248,11 +246,11 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 			d.add(rangeOf(p.key), apath, "use letters, digits and underscores, starting with a letter or underscore", "%q is not a valid arg name", name)
 			continue
 		}
-		if _, auto := d.vars.m[name]; auto {
+		if _, auto := d.x.lookup(name); auto {
 			d.add(rangeOf(p.key), apath, "remove it: BuildKit sets it for every build", "%s is an automatic platform arg", name)
 			continue
 		}
-		d.failed = false
+		d.x.failed = false
 		v := d.resolve(p.val)
 		if v.Kind == yaml.MappingNode {
 			var decl syntax.ArgDecl
@@ -266,17 +264,8 @@ func (d *decoder) args(n *yaml.Node, path string, overrides map[string]string) [
 		} else if !isNull(v) {
 			a.Default = d.str(v, apath, "a string")
 		}
-		a.Value = a.Default
-		if o, ok := overrides[name]; ok {
-			a.Value = o
-		} else if d.failed {
-			if d.poisoned == nil {
-				d.poisoned = map[string]bool{}
-			}
-			d.poisoned[name] = true
-		}
 		// Later args may refer to earlier ones.
-		d.vars.m[name] = a.Value
+		a.Value = d.x.define(name, a.Default, d.x.failed)
 		out = append(out, a)
 	}
 	return out

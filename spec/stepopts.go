@@ -79,29 +79,27 @@ func (d *decoder) stepArg(name string, r Range, p string, val *yaml.Node) *Arg {
 			a.Default = d.str(v, p, "a string")
 		}
 	}
-	_, auto := d.platformArgs[name]
-	inherited, known := d.vars.m[name]
+	_, auto := d.x.platformArgs[name]
+	inherited, known := d.x.lookup(name)
 	switch {
 	case auto && hasDefault:
 		d.add(r, p, "BuildKit sets it for every build: list it without a default, like `args: ["+name+"]`", "%s is an automatic platform arg", name)
 		return nil
 	case hasDefault:
-		a.Value = a.Default
-		if o, ok := d.buildArgs[name]; ok {
-			a.Value = o
-		}
+		// Later args and the step's other fields may refer to it. A step's
+		// default never poisons: only top-level args do.
+		a.Value = d.x.define(name, a.Default, false)
 	case known:
+		// In scope already: the step's args: only list it.
 		a.Default, a.Value = inherited, inherited
 	default:
 		hint := "declare it under the top-level args:, or give it a default here, like `args: {" + name + `: ""}` + "`"
 		if !d.full() {
-			hint += didYouMean(name, d.vars.names())
+			hint += didYouMean(name, d.x.names())
 		}
 		d.add(r, p, hint, "arg %q is not declared", name)
 		return nil
 	}
-	// Later args and the step's other fields may refer to it.
-	d.vars.m[name] = a.Value
 	return a
 }
 

@@ -45,13 +45,14 @@ func (d *decoder) steps(n *yaml.Node, p string) []*Step {
 		// The step's args come first whatever their place in the step: its
 		// other fields may refer to them. They are in scope in this step
 		// only.
-		outer := d.vars.m
 		if v, p := at(g.Args, spath); v != nil {
-			d.vars.m = maps.Clone(outer)
+			outer := d.x.enterStep()
 			st.Args = d.stepArgs(v, p)
+			d.step(st, &g, spath)
+			d.x.leaveStep(outer)
+		} else {
+			d.step(st, &g, spath)
 		}
-		d.step(st, &g, spath)
-		d.vars.m = outer
 		if !g.From.IsSet() {
 			d.add(st.Range, join(spath, "from"), "add `from: IMAGE`, `from: STEP`, or `from: scratch` to start empty", "step %q has no from", st.Name)
 		}

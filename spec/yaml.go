@@ -21,16 +21,9 @@ const maxNodes = 1 << 20
 // decoder walks yaml.Nodes into the model, collecting errors as it goes.
 type decoder struct {
 	errs
-	vars    *vars
+	// x expands ${NAME} in the values read.
+	x       *expander
 	pending []rawSource
-	// buildArgs are the --build-arg values, for args declared in steps.
-	buildArgs map[string]string
-	// platformArgs are BuildKit's automatic args, which steps may list but
-	// not give defaults.
-	platformArgs map[string]string
-	// src is the spec's text, split into lines when an error needs them.
-	src   []byte
-	lines []string
 	// defaultRange locates the default: value.
 	defaultRange Range
 	visited      int
@@ -39,17 +32,6 @@ type decoder struct {
 	// merging holds the mappings whose merge keys are being expanded, to
 	// catch a mapping that merges itself (`&a {<<: *a}`).
 	merging map[*yaml.Node]bool
-	// expanded counts the bytes ${NAME} references added, against
-	// MaxExpandedSize; overExpanded stops expansion once it is spent.
-	expanded     int
-	overExpanded bool
-	// declared lists every arg the file declares, before any is decoded,
-	// so an undefined ${NAME} can say why it is not visible.
-	declared declarations
-	// failed is set by an interpolation that failed or used a poisoned
-	// arg; poisoned are the args whose value did.
-	failed   bool
-	poisoned map[string]bool
 }
 
 // resolve follows aliases and charges the node budget. Once the budget is
@@ -233,7 +215,7 @@ func (d *decoder) scalar(n *yaml.Node, path, what string) (string, bool) {
 	return n.Value, true
 }
 
-// str is scalar with ${NAME} interpolation.
+// str is scalar expanded by the expansion stage.
 func (d *decoder) str(n *yaml.Node, path, what string) string {
 	s, ok := d.scalar(n, path, what)
 	if !ok {
@@ -243,7 +225,7 @@ func (d *decoder) str(n *yaml.Node, path, what string) string {
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
-	return d.interpolate(n, s, path)
+	return d.x.expand(n, s, path)
 }
 
 // strOK is str that also reports whether the value decoded without errors,

@@ -10,15 +10,82 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// vars are the names ${NAME} can refer to: declared args and BuildKit's
-// automatic platform args.
-type vars struct {
-	m map[string]string
+// expander is the expansion stage: it expands ${NAME} in the values the
+// model builder reads, given one Load's build args and platform args. The
+// builder calls it as it reads each interpolated field, in scope order (the
+// top-level args in file order, then each step with its own args in scope),
+// the way dockerfile2llb expands with shell.Lex at dispatch: the syntax tree
+// is read once by Parse and never depends on the platform; only what the
+// expander returns does.
+type expander struct {
+	*errs
+	// vars are the names ${NAME} can refer to now: BuildKit's automatic
+	// platform args, the args declared so far, and the current step's.
+	vars map[string]string
+	// buildArgs are the --build-arg values; platformArgs are BuildKit's
+	// automatic args, which steps may list but not give defaults.
+	buildArgs, platformArgs map[string]string
+	// src is the spec's text, split into lines when an error needs them.
+	src   []byte
+	lines []string
+	// expanded counts the bytes ${NAME} references added, against
+	// MaxExpandedSize; overExpanded stops expansion once it is spent.
+	expanded     int
+	overExpanded bool
+	// declared lists every arg the file declares, before any is decoded,
+	// so an undefined ${NAME} can say why it is not visible.
+	declared declarations
+	// failed is set by an interpolation that failed or used a poisoned
+	// arg; poisoned are the args whose value did.
+	failed   bool
+	poisoned map[string]bool
 }
 
-func (v *vars) names() []string {
-	return slices.Sorted(maps.Keys(v.m))
+// newExpander starts one Load's expansion with only the platform args in
+// scope; it reports to e.
+func newExpander(e *errs, src []byte, buildArgs, platformArgs map[string]string) *expander {
+	return &expander{errs: e, src: src, vars: maps.Clone(platformArgs), buildArgs: buildArgs, platformArgs: platformArgs}
 }
+
+// names are the names in scope, sorted, for a did-you-mean.
+func (x *expander) names() []string {
+	return slices.Sorted(maps.Keys(x.vars))
+}
+
+// lookup returns the value ${name} has now.
+func (x *expander) lookup(name string) (string, bool) {
+	v, ok := x.vars[name]
+	return v, ok
+}
+
+// define brings an arg into scope for the fields read after it. Its value
+// is its default unless a --build-arg overrides it; a default whose
+// expansion failed (failed) poisons the arg, so values that use it echo
+// that error instead of reporting another. It returns the arg's value.
+func (x *expander) define(name, dflt string, failed bool) string {
+	value, overridden := x.buildArgs[name]
+	if !overridden {
+		value = dflt
+		if failed {
+			if x.poisoned == nil {
+				x.poisoned = map[string]bool{}
+			}
+			x.poisoned[name] = true
+		}
+	}
+	x.vars[name] = value
+	return value
+}
+
+// enterStep opens a step's scope, where its args are visible; leaveStep
+// closes it with what enterStep returned.
+func (x *expander) enterStep() (outer map[string]string) {
+	outer = x.vars
+	x.vars = maps.Clone(outer)
+	return outer
+}
+
+func (x *expander) leaveStep(outer map[string]string) { x.vars = outer }
 
 // Interpolation is bounded twice: args that double each other would
 // otherwise turn a spec of a few hundred bytes into terabytes, and many
@@ -30,18 +97,18 @@ const (
 	MaxExpandedSize = 8 << 20
 )
 
-// interpolate expands ${NAME} in s and turns $$ into $. Any other $ is left
+// expand expands ${NAME} in s, the value of n at path, and turns $$ into $. Any other $ is left
 // alone, so shell code like `echo $HOME` passes through. An unknown name is an
 // error, never an empty string: a typo must not silently change a cache key.
-func (d *decoder) interpolate(n *yaml.Node, s, path string) string {
-	if !strings.Contains(s, "$") || d.overExpanded {
+func (x *expander) expand(n *yaml.Node, s, path string) string {
+	if !strings.Contains(s, "$") || x.overExpanded {
 		return s
 	}
-	before := len(d.errs.list) + d.dropped
+	before := len(x.list) + x.dropped
 	defer func() {
-		if len(d.errs.list)+d.dropped > before {
-			d.failed = true
-			d.echo(rangeOf(n).Start)
+		if len(x.list)+x.dropped > before {
+			x.failed = true
+			x.echo(rangeOf(n).Start)
 		}
 	}()
 	var b strings.Builder
@@ -59,42 +126,42 @@ func (d *decoder) interpolate(n *yaml.Node, s, path string) string {
 		case '{':
 			end := strings.IndexByte(s[i+2:], '}')
 			if end < 0 {
-				d.add(d.offsetRange(n, i), path, "close it with } or write $${ for a literal ${", "unterminated ${ in %s", quoteShort(s))
+				x.add(x.offsetRange(n, i), path, "close it with } or write $${ for a literal ${", "unterminated ${ in %s", quoteShort(s))
 				return s
 			}
 			name := s[i+2 : i+2+end]
 			if !validName(name) {
-				d.add(d.offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
+				x.add(x.offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
 					"${%s} is not a reference to a name", name)
-			} else if val, ok := d.vars.m[name]; ok {
-				if d.poisoned[name] {
+			} else if val, ok := x.vars[name]; ok {
+				if x.poisoned[name] {
 					// Its own error was reported; this value is an echo.
-					d.failed = true
-					d.echo(rangeOf(n).Start)
+					x.failed = true
+					x.echo(rangeOf(n).Start)
 				}
 				if b.Len()+len(val)+len(s)-i-3-end > MaxValueSize {
-					d.add(d.offsetRange(n, i), path, fmt.Sprintf("keep values under %d KiB after expansion; pass large data as a file in the build context", MaxValueSize>>10),
+					x.add(x.offsetRange(n, i), path, fmt.Sprintf("keep values under %d KiB after expansion; pass large data as a file in the build context", MaxValueSize>>10),
 						"${%s} makes the value longer than %d bytes", name, MaxValueSize)
 					return s
 				}
-				d.expanded += len(val)
-				if d.expanded > MaxExpandedSize {
-					d.overExpanded = true
-					d.add(d.offsetRange(n, i), path, fmt.Sprintf("refer to large args less often; ${NAME} may add at most %d MiB to a spec", MaxExpandedSize>>20),
+				x.expanded += len(val)
+				if x.expanded > MaxExpandedSize {
+					x.overExpanded = true
+					x.add(x.offsetRange(n, i), path, fmt.Sprintf("refer to large args less often; ${NAME} may add at most %d MiB to a spec", MaxExpandedSize>>20),
 						"${%s}: expanding the spec's ${NAME} references makes it larger than %d bytes", name, MaxExpandedSize)
 					return s
 				}
 				b.WriteString(val)
 			} else {
-				msg, hint := d.declared.whyUndefined(name, path)
+				msg, hint := x.declared.whyUndefined(name, path)
 				if msg == "" {
 					msg = "${" + name + "} is not defined"
 					hint = "declare it under args:, or write $${" + name + "} for a literal"
-					if !d.full() {
-						hint += didYouMean(name, d.vars.names())
+					if !x.full() {
+						hint += didYouMean(name, x.names())
 					}
 				}
-				d.add(d.offsetRange(n, i), path, hint, "%s", msg)
+				x.add(x.offsetRange(n, i), path, hint, "%s", msg)
 			}
 			i += 3 + end
 		default:
@@ -124,10 +191,10 @@ func validName(s string) bool {
 
 // offsetRange points at byte off of a scalar's value when the value sits on
 // one line as written, and at the scalar itself otherwise.
-func (d *decoder) offsetRange(n *yaml.Node, off int) Range {
+func (x *expander) offsetRange(n *yaml.Node, off int) Range {
 	r := rangeOf(n)
 	if n != nil && n.Style == yaml.LiteralStyle {
-		return d.literalOffset(n, off, r)
+		return x.literalOffset(n, off, r)
 	}
 	if n == nil || strings.Contains(n.Value[:off], "\n") {
 		return r
@@ -144,7 +211,7 @@ func (d *decoder) offsetRange(n *yaml.Node, off int) Range {
 	}
 	// Escapes, '' and folded lines make the value differ from the text as
 	// written: trust the column only where the file shows the reference.
-	if !strings.HasPrefix(d.sourceAt(at.Start), "${") {
+	if !strings.HasPrefix(x.sourceAt(at.Start), "${") {
 		return r
 	}
 	return at
@@ -153,30 +220,30 @@ func (d *decoder) offsetRange(n *yaml.Node, off int) Range {
 // literalOffset points at byte off of a literal block scalar (run: |): its
 // lines are the file's lines from the one after the |, each indented alike,
 // so a reference deep in a script is reported on its own line.
-func (d *decoder) literalOffset(n *yaml.Node, off int, r Range) Range {
+func (x *expander) literalOffset(n *yaml.Node, off int, r Range) Range {
 	before := n.Value[:off]
 	line := n.Line + 1 + strings.Count(before, "\n")
 	col := utf8.RuneCountInString(before[strings.LastIndexByte(before, '\n')+1:])
-	text := d.sourceAt(Pos{Line: line, Col: 1})
+	text := x.sourceAt(Pos{Line: line, Col: 1})
 	indent := len(text) - len(strings.TrimLeft(text, " "))
 	at := Range{Start: Pos{Line: line, Col: indent + col + 1}, End: Pos{Line: line, Col: indent + col + 1}}
 	// A block with an explicit indentation indicator, or tabs, shifts the
 	// text: trust the position only where the file shows the reference.
-	if !strings.HasPrefix(d.sourceAt(at.Start), "${") {
+	if !strings.HasPrefix(x.sourceAt(at.Start), "${") {
 		return r
 	}
 	return at
 }
 
 // sourceAt returns the rest of the spec's line from p.
-func (d *decoder) sourceAt(p Pos) string {
-	if d.lines == nil {
-		d.lines = strings.Split(string(d.src), "\n")
+func (x *expander) sourceAt(p Pos) string {
+	if x.lines == nil {
+		x.lines = strings.Split(string(x.src), "\n")
 	}
-	if p.Line < 1 || p.Line > len(d.lines) {
+	if p.Line < 1 || p.Line > len(x.lines) {
 		return ""
 	}
-	line := d.lines[p.Line-1]
+	line := x.lines[p.Line-1]
 	for range p.Col - 1 {
 		_, size := utf8.DecodeRuneInString(line)
 		if size == 0 {
@@ -201,7 +268,7 @@ type declaredArg struct {
 
 // declaredArgs reads the arg names of the top-level args: and of every
 // step's args:, without decoding (or reporting) anything.
-func declaredArgs(d *decoder, root []pair) declarations {
+func declaredArgs(root []pair) declarations {
 	ds := declarations{top: map[string]declaredArg{}, stepArgs: map[string][]string{}}
 	// Aliases are followed without charging the node budget: this pass
 	// reads a few names, and the decode proper charges for everything.

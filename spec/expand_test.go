@@ -117,9 +117,10 @@ func TestInterpolate(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := doc.Content[0].Content[1]
-			d := &decoder{errs: errs{file: "f"}, src: []byte(src), vars: &vars{m: map[string]string{
+			d := &decoder{errs: errs{file: "f"}}
+			d.x = newExpander(&d.errs, []byte(src), nil, map[string]string{
 				"A": "a", "B": "b", "EMPTY": "", "_X9": "u", "REF": "${A}", "TARGETARCH": "arm64",
-			}}}
+			})
 			got := d.str(n, "v", "a string")
 			if got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
