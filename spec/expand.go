@@ -14,9 +14,9 @@ import (
 // model builder reads, given one Load's build args and platform args. The
 // builder calls it as it reads each interpolated field, in scope order (the
 // top-level args in file order, then each step with its own args in scope),
-// the way dockerfile2llb expands with shell.Lex at dispatch: the syntax tree
-// is read once by Parse and never depends on the platform; only what the
-// expander returns does.
+// the way dockerfile2llb expands with shell.Lex at dispatch: the YAML is
+// read once by Parse, the grammar's tree never depends on args or the
+// platform, and only what the expander returns does.
 type expander struct {
 	*errs
 	// vars are the names ${NAME} can refer to now: BuildKit's automatic
