@@ -167,6 +167,10 @@ func applyConfig(img *dockerspec.DockerOCIImage, st *spec.Step) {
 	if st.User != "" {
 		img.Config.User = st.User
 	}
+	if st.Shell != nil {
+		// Steps built on this one run in it too, as after Dockerfile's SHELL.
+		img.Config.Shell = st.Shell
+	}
 	if st.Entrypoint != nil {
 		img.Config.Entrypoint = st.Entrypoint
 		// A new entrypoint drops an inherited cmd, like Dockerfile's

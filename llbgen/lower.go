@@ -262,7 +262,7 @@ func (l *lowering) step(ctx context.Context, st *spec.Step) (*stepState, error) 
 		for _, c := range copies {
 			opts = append(slices.Clip(opts), c.mount())
 		}
-		es := l.run(st, ss.state, opts, cmd, n)
+		es := l.run(st, ss, opts, cmd, n)
 		// The step's next command sees what this one wrote in the copy.
 		for _, c := range copies {
 			c.next(es)

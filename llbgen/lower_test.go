@@ -327,6 +327,30 @@ steps:
 	}
 }
 
+// A step's shell persists, as Dockerfile's SHELL does: a step built on it
+// runs its commands in it, and the image config records it.
+func TestShellInheritance(t *testing.T) {
+	dt := []byte(`project: p
+steps:
+  base:
+    from: golang:1.26
+    shell: [/bin/ash, -eo, pipefail, -c]
+    run: "true"
+  app:
+    from: base
+    run: echo app
+`)
+	res := mustLower(t, loadYAML(t, dt), testOptions())
+	if got := strings.Join(res.Image.Config.Shell, " "); got != "/bin/ash -eo pipefail -c" {
+		t.Errorf("config shell = %q, want the base step's", got)
+	}
+	for _, run := range execs(t, marshal(t, res)) {
+		if got := strings.Join(run.Meta.Args, " "); !strings.HasPrefix(got, "/bin/ash -eo pipefail -c ") {
+			t.Errorf("exec %q does not run in the inherited shell", got)
+		}
+	}
+}
+
 func TestLowerErrors(t *testing.T) {
 	tests := []struct {
 		name string

@@ -359,8 +359,11 @@ type Step struct {
 	// The user commands run as, like "1000" or "app:app", as Dockerfile's
 	// USER.
 	User Field[string] `json:"user"`
-	// The command runner, default [/bin/sh, -c].
-	Shell Field[[]string] `json:"shell" schema:"nonempty,default=[\"/bin/sh\",\"-c\"]"`
+	// The command runner, as Dockerfile's SHELL: default the shell of what
+	// the step starts from (a step's shell, an image's SHELL), else
+	// [/bin/sh, -c]. Steps built on this one run in it too, and the image
+	// config records it.
+	Shell Field[[]string] `json:"shell" schema:"nonempty"`
 	// The network of the step's commands, as RUN --network: default
 	// (BuildKit's), none (a loopback device only) or host (the host's
 	// network; needs the network.host entitlement).
