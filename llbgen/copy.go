@@ -39,9 +39,11 @@ func (l *lowering) copy(ctx context.Context, ss *stepState, c *spec.Copy, n *nam
 		Mode:                chmodOpt(c.Chmod),
 		AttemptUnpack:       c.Unpack,
 	}
+	// As COPY: a pattern that matches nothing copies nothing (COPY
+	// package.json yarn.lock* ./).
+	info.AllowEmptyWildcard = info.AllowWildcard
 	if c.Parents {
 		srcPath, info.IncludePatterns, info.RequiredPaths = parentsPaths(c.Src)
-		info.AllowEmptyWildcard = true
 	}
 	copyOpts := []llb.CopyOption{info}
 	if c.Chown != "" {
@@ -89,7 +91,9 @@ type copyReader struct {
 
 func (cr copyReader) filesystem(src spec.Source) copyRead {
 	st, err := cr.l.sourceState(cr.ctx, src, cr.ss, cr.c.Range)
-	return copyRead{st, cr.c.Src, err}
+	// From the source's root, as COPY reads it: BuildKit would resolve a
+	// relative path in the source step's working directory.
+	return copyRead{st, path.Join("/", cr.c.Src), err}
 }
 
 func (cr copyReader) Image(src spec.Source) copyRead   { return cr.filesystem(src) }

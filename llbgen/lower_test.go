@@ -351,6 +351,42 @@ steps:
 	}
 }
 
+// A copy from a step reads from the step's root, as COPY --from does, not
+// from its working directory; a pattern matching nothing copies nothing.
+func TestCopyFromStepRoot(t *testing.T) {
+	dt := []byte(`project: p
+steps:
+  build:
+    from: golang:1.26
+    workdir: /src
+    run: mkdir -p /out && echo hi > /out/app
+  app:
+    from: scratch
+    copy:
+      - {from: build, src: out/app, dest: /app}
+      - {from: build, src: "out/*.log", dest: /logs/}
+`)
+	res := mustLower(t, loadYAML(t, dt), testOptions())
+	var srcs []string
+	for _, dt := range marshal(t, res).Def {
+		var op pb.Op
+		if err := op.UnmarshalVT(dt); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range op.GetFile().GetActions() {
+			if cp := a.GetCopy(); cp != nil {
+				srcs = append(srcs, cp.Src)
+				if !cp.AllowEmptyWildcard {
+					t.Errorf("copy of %s fails on a pattern that matches nothing", cp.Src)
+				}
+			}
+		}
+	}
+	if got := strings.Join(srcs, " "); got != "/out/app /out/*.log" {
+		t.Errorf("copies read %q, want /out/app /out/*.log", got)
+	}
+}
+
 func TestLowerErrors(t *testing.T) {
 	tests := []struct {
 		name string
