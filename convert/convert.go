@@ -63,6 +63,11 @@ func Convert(dockerfile []byte, opt Options) ([]byte, error) {
 		stages:  map[string]*stageState{},
 		meta:    map[string]bool{},
 	}
+	c.stageNames = map[string]bool{}
+	for i, s := range stages {
+		c.stageNames[strconv.Itoa(i)] = true
+		c.stageNames[s.Name] = s.Name != ""
+	}
 	c.directives(dockerfile)
 	c.metaArgs(metaArgs)
 	for i := range stages {
@@ -119,6 +124,8 @@ type converter struct {
 	// them as the Dockerfile does.
 	stages map[string]*stageState
 	order  []*stageState
+	// stageNames are every stage's name and index, defined yet or not.
+	stageNames map[string]bool
 	// volumes are the cache volumes by Dockerfile cache id, in order.
 	volumes map[string]*volume
 	vorder  []*volume
@@ -370,7 +377,8 @@ func (c *converter) command(st *stageState, cmd instructions.Command) {
 	loc := cmd.Location()
 	c.line = lineOf(loc)
 	defer func() {
-		for _, f := range fieldsOf[cmd.Name()] {
+		// Name is the instruction as written, in any case.
+		for _, f := range fieldsOf[strings.ToLower(cmd.Name())] {
 			st.cur.lines[f] = c.line
 		}
 	}()
@@ -380,14 +388,14 @@ func (c *converter) command(st *stageState, cmd instructions.Command) {
 	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
 		if _, isArg := cmd.(*instructions.ArgCommand); !isArg {
 			if err := ex.Expand(func(w string) (string, error) { return c.expand(w, sc, loc), nil }); err != nil {
-				c.invalid(cmd, err.Error(), parseHint)
+				c.expandError(st, cmd, err)
 				return
 			}
 		}
 	}
 	if ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
 		if err := ex.ExpandRaw(func(w string) (string, error) { return c.expandRaw(w, sc, loc), nil }); err != nil {
-			c.invalid(cmd, err.Error(), parseHint)
+			c.expandError(st, cmd, err)
 			return
 		}
 	}
@@ -501,6 +509,7 @@ func (c *converter) stageArg(st *stageState, cmd *instructions.ArgCommand) {
 			// default, and an empty one is the closest.
 			empty := ""
 			a.value = &empty
+			a.comments = append(a.comments, "The Dockerfile leaves "+p.Key+" unset unless --build-arg sets it; here it is set, empty.")
 		}
 		st.args = setArg(st.args, a)
 		st.cur.args = setArg(st.cur.args, a)
@@ -543,17 +552,41 @@ func (c *converter) workdir(st *stageState, cmd *instructions.WorkdirCommand) {
 	if st.cur.used() || st.cur.workdir != "" {
 		st.split(c.line)
 	}
-	wd := cmd.Path
-	if !path.IsAbs(wd) {
-		if st.workdir == "" {
-			c.fail(st, cmd, fmt.Sprintf("WORKDIR %s is relative to the base image's working directory, which the conversion cannot see", wd),
-				"write the absolute path: the base image's working directory joined with "+wd)
-			return
-		}
-		wd = path.Join(st.workdir, wd)
+	wd, ok := st.absPath(cmd.Path)
+	if !ok {
+		c.fail(st, cmd, fmt.Sprintf("WORKDIR %s is relative to the base image's working directory, which the conversion cannot see", c.readable(cmd.Path)),
+			"write the absolute path: the base image's working directory joined with "+c.readable(cmd.Path))
+		return
 	}
 	st.workdir = wd
 	st.cur.workdir = c.text(wd)
+}
+
+// absPath is p made absolute in the stage's working directory, as
+// dockerfile2llb makes WORKDIR and mount targets; ok is false when p is
+// relative to a base image's directory, which the conversion cannot see.
+// A path that starts with an arg is the build's to decide.
+func (st *stageState) absPath(p string) (string, bool) {
+	if p == "" || path.IsAbs(p) || strings.HasPrefix(p, string(sentinelMark)) {
+		return p, true
+	}
+	if st.workdir == "" {
+		return "", false
+	}
+	return path.Join(st.workdir, p), true
+}
+
+// expandError reports what expanding an instruction refused: BuildKit's
+// refusal, or (when the word held an arg, whose value the build sets) a
+// value Stowage must have written out.
+func (c *converter) expandError(st *stageState, cmd instructions.Command, err error) {
+	msg := err.Error()
+	if c.readable(msg) == msg {
+		c.invalid(cmd, msg, parseHint)
+		return
+	}
+	c.fail(st, cmd, "a flag takes its value from an arg, which Stowage reads only in the words it expands: "+c.readable(msg),
+		"write the arg's value in the flag")
 }
 
 // fail reports an instruction with no equivalent, or with BestEffort

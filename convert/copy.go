@@ -31,6 +31,10 @@ func (c *converter) copy(st *stageState, cmd instructions.Command, fl copyFlags,
 		st.split(c.line)
 	}
 	dest := c.text(sd.DestPath)
+	if dest == "" {
+		// As dockerfile2llb: an empty destination is the working directory.
+		dest = "./"
+	}
 	flags := func(f []field, local bool) []field {
 		if fl.chown != "" {
 			f = append(f, field{"chown", c.text(fl.chown)})
@@ -77,7 +81,11 @@ func (c *converter) copy(st *stageState, cmd instructions.Command, fl copyFlags,
 			f = flags(f, false)
 		default:
 			if fl.from != "" {
-				f = append(f, field{"from", c.ref(fl.from)})
+				from, ok := c.ref(cmd, fl.from)
+				if !ok {
+					return
+				}
+				f = append(f, field{"from", from})
 			}
 			f = append(f, field{"src", c.text(src)}, field{"dest", dest})
 			// ADD unpacks a local archive and copies anything else as is,

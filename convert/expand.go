@@ -142,6 +142,17 @@ func (c *converter) text(s string) string {
 	return b.String()
 }
 
+// readable is an expanded word as a message shows it: each arg as ${NAME},
+// also where the message quoted the word (%q writes NUL as \x00).
+func (c *converter) readable(s string) string {
+	return sentinelRef.ReplaceAllStringFunc(s, func(m string) string {
+		n, _ := strconv.Atoi(sentinelRef.FindStringSubmatch(m)[1])
+		return "${" + c.sentinels[n] + "}"
+	})
+}
+
+var sentinelRef = regexp.MustCompile(`(?:\x00|\\x00)([0-9]+)(?:\x00|\\x00)`)
+
 func (c *converter) texts(list []string) []string {
 	out := make([]string, len(list))
 	for i, s := range list {

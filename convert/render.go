@@ -244,7 +244,12 @@ func value(v any) *yaml.Node {
 	case string:
 		n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
 		if strings.Contains(v, "\n") {
-			n.Style = yaml.LiteralStyle
+			// yaml.v3 would write a block scalar even where it cannot
+			// hold the string.
+			n.Style = yaml.DoubleQuotedStyle
+			if readsBack(v, yaml.LiteralStyle) {
+				n.Style = yaml.LiteralStyle
+			}
 		}
 		return n
 	case bool:
@@ -280,11 +285,6 @@ func value(v any) *yaml.Node {
 	case *step:
 		// Named once every stage is known.
 		return value(v.name)
-	case stageRef:
-		if st, ok := v.stages[strings.ToLower(v.name)]; ok {
-			return value(st.final().name)
-		}
-		return value(v.image)
 	}
 	panic(fmt.Sprintf("convert: no YAML for %T", v))
 }
@@ -314,4 +314,21 @@ func commentText(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// readsBack reports whether s written in style, nested in block
+// collections as the spec nests it, reads back as s. A block scalar cannot
+// hold every string (a first line that starts with a tab is read as
+// indentation); a quoted one can.
+func readsBack(s string, style yaml.Style) bool {
+	m := mapping(false)
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	seq.Content = []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: s, Style: style}}
+	addNode(m, "k", seq)
+	dt, err := yaml.Marshal(m)
+	if err != nil {
+		return false
+	}
+	var back map[string][]string
+	return yaml.Unmarshal(dt, &back) == nil && len(back["k"]) == 1 && back["k"][0] == s
 }

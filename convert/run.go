@@ -2,7 +2,6 @@ package convert
 
 import (
 	"fmt"
-	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -143,7 +142,11 @@ func (c *converter) mounts(st *stageState, cmd *instructions.RunCommand) []*moun
 		case instructions.MountTypeBind:
 			add("type", "bind")
 			if m.From != "" {
-				add("from", c.ref(m.From))
+				from, ok := c.ref(cmd, m.From)
+				if !ok {
+					continue
+				}
+				add("from", from)
 			}
 			if m.Source != "" {
 				add("src", c.text(m.Source))
@@ -193,28 +196,28 @@ func (c *converter) mounts(st *stageState, cmd *instructions.RunCommand) []*moun
 // mountTarget is a mount's target, a relative one joined to the working
 // directory as dockerfile2llb joins it.
 func (c *converter) mountTarget(st *stageState, cmd *instructions.RunCommand, m *instructions.Mount) (string, bool) {
-	t := m.Target
-	if t == "" || path.IsAbs(t) {
-		return c.text(t), true
-	}
-	if st.workdir == "" {
-		c.fail(st, cmd, fmt.Sprintf("the mount's target %s is relative to the base image's working directory, which the conversion cannot see", t),
-			"write the absolute path: the working directory joined with "+t)
+	t, ok := st.absPath(m.Target)
+	if !ok {
+		c.fail(st, cmd, fmt.Sprintf("the mount's target %s is relative to the base image's working directory, which the conversion cannot see", c.readable(m.Target)),
+			"write the absolute path: the working directory joined with "+c.readable(m.Target))
 		return "", false
 	}
-	return c.text(path.Join(st.workdir, t)), true
+	return c.text(t), true
 }
 
-// stageRef is a --from: the last stage of that name or index, even one
-// later in the Dockerfile (BuildKit resolves --from once all stages are
-// known), else an image.
-type stageRef struct {
-	stages      map[string]*stageState
-	name, image string
-}
-
-func (c *converter) ref(from string) stageRef {
-	return stageRef{stages: c.stages, name: from, image: c.text(from)}
+// ref is a --from: the step of a stage defined before this instruction,
+// else an image. BuildKit refuses a stage defined after it (or itself).
+func (c *converter) ref(cmd instructions.Command, from string) (any, bool) {
+	key := strings.ToLower(from)
+	if st, ok := c.stages[key]; ok {
+		return st.final(), true
+	}
+	if c.stageNames[key] {
+		c.invalid(cmd, fmt.Sprintf("--from=%s names a stage that is not defined before this one", from),
+			"move stage "+from+" above this instruction's stage, as BuildKit requires")
+		return nil, false
+	}
+	return c.text(from), true
 }
 
 // seed is a cache mount's from=/source=, which Stowage reads as the seed
@@ -227,13 +230,17 @@ func (c *converter) seed(st *stageState, cmd *instructions.RunCommand, m *instru
 	if m.From == "" {
 		return []field{{"context", c.text(src)}}, true
 	}
-	from, ok := c.stages[strings.ToLower(m.From)]
+	ref, ok := c.ref(cmd, m.From)
+	if !ok {
+		return nil, false
+	}
+	from, ok := ref.(*step)
 	if !ok {
 		c.fail(st, cmd, fmt.Sprintf("the cache mount's from=%s is an image; Stowage seeds a volume from a step or the context", m.From),
 			"add a stage FROM "+m.From+" and seed from it")
 		return nil, false
 	}
-	return []field{{"step", from.final()}, {"path", c.text(src)}}, true
+	return []field{{"step", from}, {"path", c.text(src)}}, true
 }
 
 // volume is the volume of a cache mount's id (by default its target, as

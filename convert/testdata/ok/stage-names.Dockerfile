@@ -6,11 +6,11 @@ RUN echo one > /one
 FROM busybox AS base
 RUN echo two > /two
 
+FROM busybox AS later
+WORKDIR /work
+RUN --mount=type=cache,target=cache,id=rel echo four > /four
+
 FROM busybox AS context
 COPY --from=base /two /two
 RUN echo three > /three
 COPY --from=later /four /four
-
-FROM busybox AS later
-WORKDIR /work
-RUN --mount=type=cache,target=cache,id=rel echo four > /four

@@ -1,0 +1,3 @@
+FROM scratch
+ARG PORTS="3000 4000/udp"
+EXPOSE $PORTS

@@ -1,0 +1,4 @@
+FROM busybox
+ENV empty=""
+WORKDIR /w
+COPY a $empty

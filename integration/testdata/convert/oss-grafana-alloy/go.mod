@@ -1,0 +1,3 @@
+module github.com/grafana/alloy
+
+go 1.22
