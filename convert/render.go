@@ -46,8 +46,9 @@ func (c *converter) render() (y []byte, root *yaml.Node, err error) {
 			"The Dockerfile's cache mounts, one volume per id (the key). A Dockerfile",
 			"cache mount is shared by every build on the builder; these volumes are",
 			"this project's (scope: project). Add `scope: global` to one to share it",
-			"with other projects' Stowage builds under the same key. A Stowage volume",
-			"never shares files with a Dockerfile build's cache mount: their IDs differ.",
+			"with other projects' Stowage builds under the same key. A Dockerfile",
+			"still built on this builder keeps its own caches: to share one, give its",
+			"--mount=type=cache the id this volume has (`stowage ids` prints it).",
 		})
 	}
 	steps := mapping(false)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -351,5 +352,54 @@ func mapKeysOf(ms ...map[string]fileEntry) func(func(string) bool) {
 				}
 			}
 		}
+	}
+}
+
+// TestConvertCLIBuild is a user's path: `stowage convert` on a Go
+// Dockerfile with cache mounts, then `docker buildx build -f stowage.yaml`
+// through the frontend image, twice. The second build, after a source
+// change, finds what the first left in the converted cache volume, and
+// the binary runs.
+func TestConvertCLIBuild(t *testing.T) {
+	s := needStack(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"go.mod":  "module example.com/greeter\n\ngo 1.26\n",
+		"main.go": "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello from convert\") }\n",
+		"Dockerfile": `FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod main.go ./
+# The build cache, and a log of the builds that used the notes cache.
+RUN --mount=type=cache,target=/root/.cache/go-build \
+    --mount=type=cache,id=notes,target=/notes \
+    CGO_ENABLED=0 go build -o /out/greeter . && \
+    wc -c < main.go >> /notes/log && cp /notes/log /out/log
+
+FROM scratch
+COPY --from=build /out/ /
+ENTRYPOINT ["/greeter"]
+`,
+	})
+	cmd := exec.Command(needCLI(t), "convert", "--project", "convert-cli-"+nonce(), "--syntax", s.frontend)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("stowage convert: %v\n%s", err, out)
+	}
+	build := func() string {
+		out := t.TempDir()
+		s.buildx(t, dir, append(append([]string{"-f", spec.DefaultFile}, s.exampleContexts()...), "--output", "type=local,dest="+out, dir)...)
+		return out
+	}
+	first := build()
+	writeFiles(t, dir, map[string]string{"main.go": "package main\n\nimport \"fmt\"\n\n// changed\nfunc main() { fmt.Println(\"hello from convert\") }\n"})
+	second := build()
+	if got := strings.Fields(readFile(t, filepath.Join(first, "log"))); len(got) != 1 {
+		t.Errorf("first build's log = %q, want one line", got)
+	}
+	if got := strings.Fields(readFile(t, filepath.Join(second, "log"))); len(got) != 2 || got[0] == got[1] {
+		t.Errorf("second build's log = %q, want the first build's line and its own: the converted volume was not reused", got)
+	}
+	if got, err := exec.Command(filepath.Join(second, "greeter")).CombinedOutput(); err != nil || string(got) != "hello from convert\n" {
+		t.Errorf("the built binary: %v, %q", err, got)
 	}
 }

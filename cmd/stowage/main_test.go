@@ -287,3 +287,47 @@ func TestInit(t *testing.T) {
 		t.Errorf("init --kind cobol: exit %d, want 2", code)
 	}
 }
+
+func TestConvertCmd(t *testing.T) {
+	dir := t.TempDir()
+	df := filepath.Join(dir, "Dockerfile")
+	write := func(body string) {
+		t.Helper()
+		if err := os.WriteFile(df, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("FROM busybox\nRUN --mount=type=cache,target=/root/.cache echo hi\n")
+	code, out, errOut := stowage(t, "convert", "-f", df)
+	if code != 0 || !strings.Contains(out, "wrote "+filepath.Join(dir, "stowage.yaml")) {
+		t.Fatalf("convert: exit %d: %s%s", code, out, errOut)
+	}
+	if code, out, _ := stowage(t, "lint", "-f", filepath.Join(dir, "stowage.yaml")); code != 0 {
+		t.Errorf("lint of what convert wrote: exit %d: %s", code, out)
+	}
+	if code, _, errOut := stowage(t, "convert", "-f", df); code != 1 || !strings.Contains(errOut, "--force") {
+		t.Errorf("convert over a spec: exit %d, %q; want 1 naming --force", code, errOut)
+	}
+	code, out, _ = stowage(t, "convert", "-f", df, "-o", "-", "--project", "demo", "--syntax", "reg.example/stowage:1")
+	if code != 0 || !strings.HasPrefix(out, "# syntax=reg.example/stowage:1\n") || !strings.Contains(out, "project: demo\n") {
+		t.Errorf("convert -o -: exit %d, %q", code, out)
+	}
+
+	write("FROM busybox\nONBUILD RUN make\nCOPY onlyone\n")
+	if code, _, errOut := stowage(t, "convert", "-f", df, "-o", "-"); code != 1 || !strings.Contains(errOut, df+":3:1: COPY requires at least two arguments") {
+		t.Errorf("convert of a Dockerfile BuildKit refuses: exit %d, %q; want 1 at line 3", code, errOut)
+	}
+	write("FROM busybox\nONBUILD RUN make\n")
+	if code, _, errOut := stowage(t, "convert", "-f", df, "-o", "-"); code != 1 || !strings.Contains(errOut, df+":2:1: ONBUILD has no equivalent") {
+		t.Errorf("convert of ONBUILD: exit %d, %q; want 1 at line 2", code, errOut)
+	}
+	if code, out, errOut := stowage(t, "convert", "-f", df, "-o", "-", "--best-effort"); code != 0 || !strings.Contains(out, "# TODO (Dockerfile:2): ONBUILD") {
+		t.Errorf("convert --best-effort: exit %d, %q %q", code, out, errOut)
+	}
+	if code, _, errOut := stowage(t, "convert", "-f", filepath.Join(dir, "missing")); code != 1 || !strings.Contains(errOut, "missing") {
+		t.Errorf("convert of a missing file: exit %d, %q", code, errOut)
+	}
+	if code, _, _ := stowage(t, "convert", "extra"); code != 2 {
+		t.Errorf("convert with an argument: exit %d, want 2", code)
+	}
+}
