@@ -328,9 +328,13 @@ steps:
 }
 
 // A step's shell persists, as Dockerfile's SHELL does: a step built on it
-// runs its commands in it, and the image config records it.
+// runs its commands in it, and the image config records it. Stowage's own
+// execs (a volume's setup) keep /bin/sh: the inherited shell may be
+// another language's.
 func TestShellInheritance(t *testing.T) {
 	dt := []byte(`project: p
+caches:
+  c: {key: k, owner: "1000:1000"}
 steps:
   base:
     from: golang:1.26
@@ -338,16 +342,49 @@ steps:
     run: "true"
   app:
     from: base
+    mounts:
+      - {cache: c, path: /c}
     run: echo app
 `)
 	res := mustLower(t, loadYAML(t, dt), testOptions())
 	if got := strings.Join(res.Image.Config.Shell, " "); got != "/bin/ash -eo pipefail -c" {
 		t.Errorf("config shell = %q, want the base step's", got)
 	}
+	users, own := 0, 0
 	for _, run := range execs(t, marshal(t, res)) {
-		if got := strings.Join(run.Meta.Args, " "); !strings.HasPrefix(got, "/bin/ash -eo pipefail -c ") {
-			t.Errorf("exec %q does not run in the inherited shell", got)
+		got := strings.Join(run.Meta.Args, " ")
+		switch {
+		case got == "/bin/ash -eo pipefail -c true" || got == "/bin/ash -eo pipefail -c echo app":
+			users++
+		case strings.HasPrefix(got, "/bin/sh -c "):
+			own++
+		default:
+			t.Errorf("exec %q: a command not in the inherited shell, or Stowage's own exec not in /bin/sh", got)
 		}
+	}
+	if users != 2 || own == 0 {
+		t.Errorf("%d commands in the inherited shell and %d setup execs in /bin/sh, want 2 and some", users, own)
+	}
+}
+
+// A step's arg wins over an env it inherits (the image's), as ARG does over
+// the base image's ENV in a Dockerfile's RUN; its own env wins over it.
+func TestArgOverInheritedEnv(t *testing.T) {
+	dt := []byte(`project: p
+steps:
+  build:
+    from: golang:1.26
+    args: {GOLANG_VERSION: mine, GOPATH: arg}
+    env: {GOPATH: /env}
+    run: go version
+`)
+	run := execs(t, marshal(t, mustLower(t, loadYAML(t, dt), testOptions())))[0]
+	env := strings.Join(run.Meta.Env, " ")
+	if !strings.Contains(env, "GOLANG_VERSION=mine") || strings.Contains(env, "GOLANG_VERSION=1.26.0") {
+		t.Errorf("env %q: the arg does not win over the image's GOLANG_VERSION", env)
+	}
+	if !strings.Contains(env, "GOPATH=/env") || strings.Contains(env, "GOPATH=arg") {
+		t.Errorf("env %q: the step's own env does not win over its arg", env)
 	}
 }
 

@@ -114,7 +114,7 @@ func (l *lowering) collectResets(st *spec.Step, ss *stepState, n *namer) {
 	if l.resets == nil || len(st.Run) == 0 {
 		return
 	}
-	shell := stepShell(ss, st)
+	shell := stepShell(st)
 	for _, m := range st.Mounts {
 		if !l.resetting(m) {
 			continue

@@ -11,26 +11,32 @@ import (
 	"github.com/stowage-build/stowage/spec"
 )
 
-// defaultShell runs each command of a step, as Dockerfile's RUN does.
-var defaultShell = []string{"/bin/sh", "-c"}
+// stepShell runs Stowage's own execs for a step (setting up, seeding,
+// emptying, copying volumes): POSIX scripts, run in the step's own shell
+// or /bin/sh -c, never in one inherited from an image or an earlier step
+// (which may be another language's, or absent from the filesystem the
+// exec runs on).
+func stepShell(st *spec.Step) []string {
+	if st.Shell == nil {
+		return spec.DefaultShell
+	}
+	return st.Shell
+}
 
-// stepShell is what runs a step's commands and Stowage's own execs for it:
-// its own shell, else the one its base's config carries (an earlier step's,
-// or an image's), as Dockerfile's SHELL persists, else /bin/sh -c.
-func stepShell(ss *stepState, st *spec.Step) []string {
-	switch {
-	case st.Shell != nil:
-		return st.Shell
-	case len(ss.image.Config.Shell) > 0:
+// runShell runs a step's own commands: its shell, else the one its base's
+// config carries (an earlier step's, or an image's), as Dockerfile's SHELL
+// persists, else /bin/sh -c.
+func runShell(ss *stepState, st *spec.Step) []string {
+	if st.Shell == nil && len(ss.image.Config.Shell) > 0 {
 		return ss.image.Config.Shell
 	}
-	return defaultShell
+	return stepShell(st)
 }
 
 // run adds one command of a step as an exec op with the step's mounts.
 func (l *lowering) run(st *spec.Step, ss *stepState, mounts []llb.RunOption, cmd *spec.Command, n *namer) llb.ExecState {
 	state := ss.state
-	args := append(append([]string(nil), stepShell(ss, st)...), cmd.Text)
+	args := append(append([]string(nil), runShell(ss, st)...), cmd.Text)
 	opts := append([]llb.RunOption{llb.Args(args), n.name("RUN " + summary(cmd.Text)), l.location(cmd.Range)}, mounts...)
 	opts = append(opts, l.noCache(st, n)...)
 	opts = append(opts, l.resetOptions(st)...)

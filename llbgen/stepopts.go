@@ -1,7 +1,7 @@
 package llbgen
 
 import (
-	"strings"
+	"slices"
 
 	"github.com/moby/buildkit/client/llb"
 	"github.com/moby/buildkit/solver/pb"
@@ -15,9 +15,11 @@ import (
 func stepRunOptions(st *spec.Step, ss *stepState) []llb.RunOption {
 	var opts []llb.RunOption
 	// A step's args are in its commands' environment, and not in its image
-	// config; an env of the same name wins, as ENV does over ARG.
+	// config. The step's own env of the same name wins, as a later ENV does
+	// over ARG; an env it inherits does not, as ARG wins over the base
+	// image's ENV (python's PYTHON_VERSION, say) in a Dockerfile's RUN.
 	for _, a := range st.Args {
-		if !hasEnv(ss.image.Config.Env, a.Name) {
+		if !slices.ContainsFunc(st.Env, func(kv spec.KeyValue) bool { return kv.Key == a.Name }) {
 			opts = append(opts, llb.AddEnv(a.Name, a.Value))
 		}
 	}
@@ -34,13 +36,4 @@ func stepRunOptions(st *spec.Step, ss *stepState) []llb.RunOption {
 		opts = append(opts, llb.Security(pb.SecurityMode_SANDBOX))
 	}
 	return opts
-}
-
-func hasEnv(env []string, name string) bool {
-	for _, e := range env {
-		if k, _, _ := strings.Cut(e, "="); k == name {
-			return true
-		}
-	}
-	return false
 }

@@ -121,7 +121,7 @@ func (l *lowering) copyOfVolume(ctx context.Context, st *spec.Step, ss *stepStat
 		setupCall(v, out, owner, seedArgs),
 	}
 	opts = append(opts,
-		llb.Args(append(append([]string(nil), stepShell(ss, st)...), strings.Join(script, "\n"))),
+		llb.Args(append(append([]string(nil), stepShell(st)...), strings.Join(script, "\n"))),
 		llb.User("0"),
 		llb.Dir("/"),
 		llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")),

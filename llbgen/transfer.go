@@ -41,7 +41,7 @@ func (l *lowering) recordSite(st *spec.Step, ss *stepState) {
 			continue
 		}
 		if v := l.volumes[m.Volume]; v.ID != "" && l.sites[v.ID] == nil {
-			l.sites[v.ID] = &site{state: ss.state, shell: stepShell(ss, st), mount: m}
+			l.sites[v.ID] = &site{state: ss.state, shell: stepShell(st), mount: m}
 		}
 	}
 }

@@ -110,7 +110,7 @@ func (l *lowering) initVolumes(ctx context.Context, st *spec.Step, ss *stepState
 		return ss.state, nil
 	}
 
-	shell := stepShell(ss, st)
+	shell := stepShell(st)
 	var (
 		script = []string{
 			"set -e",
@@ -293,7 +293,7 @@ func (l *lowering) seedsOf(ctx context.Context, st *spec.Step, ss *stepState, vi
 		if err != nil {
 			return nil, err
 		}
-		check := l.checkSeed(st, ss.state, src, m, v, stepShell(ss, st), n)
+		check := l.checkSeed(st, ss.state, src, m, v, stepShell(st), n)
 		out = append(out, &seed{state: src, path: m.Seed.Path, check: &check, label: "source:"})
 	}
 	return out, nil
@@ -332,7 +332,7 @@ func (l *lowering) restoreFrom(ctx context.Context, st *spec.Step, ss *stepState
 	}
 	script = append(script, ": > "+out+RestoreProbeFile)
 	opts = append(opts,
-		llb.Args(append(append([]string(nil), stepShell(ss, st)...), strings.Join(script, "\n"))),
+		llb.Args(append(append([]string(nil), stepShell(st)...), strings.Join(script, "\n"))),
 		llb.AddEnv(CacheIDsEnv, strings.Join(ids, ",")),
 		n.unnumbered("find the volume cache volume "+v.Name+" restores from"),
 		l.location(v.Spec.FieldRange("restore")),

@@ -130,7 +130,7 @@ func (x *expander) expand(n *yaml.Node, s, path string) string {
 				return s
 			}
 			name := s[i+2 : i+2+end]
-			if !validName(name) {
+			if !ValidArgName(name) {
 				x.add(x.offsetRange(n, i), path, "only ${NAME} is expanded; write $${"+name+"} to pass it to the shell as written",
 					"${%s} is not a reference to a name", name)
 			} else if val, ok := x.vars[name]; ok {
@@ -172,9 +172,9 @@ func (x *expander) expand(n *yaml.Node, s, path string) string {
 	return b.String()
 }
 
-// validName reports whether s is an arg name: a letter or underscore, then
-// letters, digits or underscores.
-func validName(s string) bool {
+// ValidArgName reports whether s is an arg name: a letter or underscore,
+// then letters, digits or underscores.
+func ValidArgName(s string) bool {
 	if s == "" {
 		return false
 	}

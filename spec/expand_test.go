@@ -146,7 +146,7 @@ func TestValidName(t *testing.T) {
 		"A": true, "_": true, "_a1": true, "GO_VERSION": true, "a": true,
 		"": false, "1A": false, "A-B": false, "A.B": false, "É": false, "A B": false, "A:-x": false,
 	} {
-		if got := validName(s); got != want {
+		if got := ValidArgName(s); got != want {
 			t.Errorf("validName(%q) = %v, want %v", s, got, want)
 		}
 	}

@@ -130,7 +130,7 @@ func checkModel(t *testing.T, s *Spec) {
 			t.Errorf("%s: network %q, security %q", st.Name, st.Network, st.Security)
 		}
 		for _, a := range st.Args {
-			if !validName(a.Name) {
+			if !ValidArgName(a.Name) {
 				t.Errorf("%s: arg %q", st.Name, a.Name)
 			}
 		}

@@ -242,7 +242,7 @@ func (d *decoder) args(n *yaml.Node, path string) []*Arg {
 		apath := join(path, name)
 		a := &Arg{Name: name, Range: rangeOf(p.key)}
 		a.Range.End = rangeOf(p.val).End
-		if !validName(name) {
+		if !ValidArgName(name) {
 			d.add(rangeOf(p.key), apath, "use letters, digits and underscores, starting with a letter or underscore", "%q is not a valid arg name", name)
 			continue
 		}

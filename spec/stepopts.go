@@ -54,7 +54,7 @@ func (d *decoder) stepArgs(n *yaml.Node, p string) []*Arg {
 
 // stepArg decodes one arg of a step; val is nil for a list entry.
 func (d *decoder) stepArg(name string, r Range, p string, val *yaml.Node) *Arg {
-	if !validName(name) {
+	if !ValidArgName(name) {
 		d.add(r, p, "use letters, digits and underscores, starting with a letter or underscore", "%q is not a valid arg name", name)
 		return nil
 	}

@@ -315,7 +315,7 @@ func (s *mountShapes) Secret(m *Mount) any {
 	s.agent(m, g.ID, g.Required, g.UID, g.GID, g.Mode)
 	if v, p := at(g.Env, s.p); v != nil {
 		var ok bool
-		if m.Env, ok = s.d.strOK(v, p, "an environment variable name"); ok && !validName(m.Env) {
+		if m.Env, ok = s.d.strOK(v, p, "an environment variable name"); ok && !ValidArgName(m.Env) {
 			s.d.add(m.FieldRange("env"), p, "write a name like TOKEN: letters, digits and underscores, not starting with a digit", "%q is not an environment variable name", m.Env)
 		}
 	}

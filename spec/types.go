@@ -355,6 +355,10 @@ const (
 // Securities lists the valid values.
 var Securities = syntax.Securities
 
+// DefaultShell runs a step's commands when neither the step nor what it
+// starts from names a shell, as Dockerfile's RUN.
+var DefaultShell = []string{"/bin/sh", "-c"}
+
 // KeyValue is an ordered map entry.
 type KeyValue struct {
 	Key   string
