@@ -12,8 +12,10 @@ import (
 	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -21,6 +23,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/stowage-build/stowage/spec"
+	"github.com/stowage-build/stowage/spec/syntax"
 )
 
 // Options say what to name and what to do with what has no equivalent.
@@ -61,12 +64,14 @@ func Convert(dockerfile []byte, opt Options) ([]byte, error) {
 		escape:  res.EscapeToken,
 		volumes: map[string]*volume{},
 		stages:  map[string]*stageState{},
-		meta:    map[string]bool{},
+		meta:    map[string]*arg{},
 	}
 	c.stageNames = map[string]bool{}
 	for i, s := range stages {
 		c.stageNames[strconv.Itoa(i)] = true
-		c.stageNames[s.Name] = s.Name != ""
+		if s.Name != "" {
+			c.stageNames[s.Name] = true
+		}
 	}
 	c.directives(dockerfile)
 	c.metaArgs(metaArgs)
@@ -117,7 +122,7 @@ type converter struct {
 	notes []string
 	// args are the spec's top-level args (the Dockerfile's meta args).
 	args []*arg
-	meta map[string]bool
+	meta map[string]*arg
 	// steps are the spec's steps, in order, named once all are known.
 	steps []*step
 	// stages are the converted stages by name and by index; order lists
@@ -138,11 +143,17 @@ type converter struct {
 	// src maps the nodes render makes to the Dockerfile lines they came
 	// from, so that what the spec refuses is said at its Dockerfile line.
 	src map[*yaml.Node]int
+	// failures counts what failAt reported, so a caller can tell whether
+	// its word converted.
+	failures int
 }
 
 type arg struct {
 	name string
 	line int
+	// raw is the default as expanded (sentinels for args), nil when the
+	// build decides it (a platform arg).
+	raw *string
 	// value is nil for a reference to a top-level or platform arg.
 	value    *string
 	comments []string
@@ -209,12 +220,6 @@ type stageState struct {
 	cmd []string
 }
 
-var defaultShell = []string{"/bin/sh", "-c"}
-
-// BuildKit's automatic platform args: FROM lines and ARG may use them
-// undeclared.
-var platformArgs = []string{"TARGETPLATFORM", "TARGETOS", "TARGETARCH", "TARGETVARIANT", "BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT"}
-
 func (c *converter) directives(dt []byte) {
 	var dp parser.DirectiveParser
 	ds, _ := dp.ParseAll(dt)
@@ -230,12 +235,23 @@ func (c *converter) metaArgs(metaArgs []instructions.ArgCommand) {
 			if !c.argName(nil, kvp.Key, a.Location()) {
 				continue
 			}
-			v := ""
-			if kvp.Value != nil {
-				v = c.text(c.expand(*kvp.Value, c.metaScope(), a.Location()))
+			if isPlatformArg(kvp.Key) {
+				// BuildKit sets it; a global ARG only names it.
+				continue
 			}
-			c.args = append(c.args, &arg{name: kvp.Key, line: c.line, value: &v, comments: dropDirectives(a.Comments(), len(c.args) == 0)})
-			c.meta[kvp.Key] = true
+			raw := ""
+			if kvp.Value != nil {
+				raw = c.expand(*kvp.Value, c.metaScope(), a.Location())
+			}
+			v := c.text(raw)
+			if prev := c.meta[kvp.Key]; prev != nil {
+				// Declared again: the later default is the one stages see.
+				prev.value, prev.raw, prev.line = &v, &raw, c.line
+				continue
+			}
+			ma := &arg{name: kvp.Key, line: c.line, value: &v, raw: &raw, comments: dropDirectives(a.Comments(), len(c.args) == 0)}
+			c.args = append(c.args, ma)
+			c.meta[kvp.Key] = ma
 		}
 	}
 }
@@ -257,27 +273,29 @@ var directive = regexp.MustCompile(`^(?i)(syntax|escape|check)\s*=`)
 
 // metaScope is what a FROM line sees: the meta args and platform args.
 func (c *converter) metaScope() *scope {
-	sc := &scope{args: map[string]bool{}}
-	for _, p := range platformArgs {
-		sc.args[p] = true
+	sc := &scope{args: map[string]*string{}}
+	// BuildKit's automatic platform args: FROM lines and ARG may use them
+	// undeclared.
+	for _, p := range syntax.PlatformArgs {
+		sc.args[p] = nil
 	}
-	for name := range c.meta {
-		sc.args[name] = true
+	for name, a := range c.meta {
+		sc.args[name] = a.raw
 	}
 	return sc
 }
 
 // scope is what the stage's instructions see: its args and ENV values.
 func (st *stageState) scope() *scope {
-	sc := &scope{args: map[string]bool{}, env: st.env}
+	sc := &scope{args: map[string]*string{}, env: st.env}
 	for _, a := range st.args {
-		sc.args[a.name] = true
+		sc.args[a.name] = a.raw
 	}
 	return sc
 }
 
 func (c *converter) stage(i int, s *instructions.Stage) {
-	st := &stageState{name: s.Name, named: s.Name != "", env: map[string]string{}, shell: defaultShell}
+	st := &stageState{name: s.Name, named: s.Name != "", env: map[string]string{}, shell: spec.DefaultShell}
 	c.st = st
 	if st.name == "" {
 		st.name = "stage-" + strconv.Itoa(i)
@@ -386,7 +404,10 @@ func (c *converter) command(st *stageState, cmd instructions.Command) {
 	// Expanding also parses what waits for it (RUN's --mount flags): its
 	// errors are the Dockerfile's, as dockerfile2llb reports them.
 	if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
-		if _, isArg := cmd.(*instructions.ArgCommand); !isArg {
+		// ARG and ENV expand their own, entry by entry.
+		switch cmd.(type) {
+		case *instructions.ArgCommand, *instructions.EnvCommand:
+		default:
 			if err := ex.Expand(func(w string) (string, error) { return c.expand(w, sc, loc), nil }); err != nil {
 				c.expandError(st, cmd, err)
 				return
@@ -405,9 +426,20 @@ func (c *converter) command(st *stageState, cmd instructions.Command) {
 		if len(st.cur.runs) > 0 {
 			st.split(c.line)
 		}
-		for i, p := range cmd.Env {
-			st.env[p.Key] = p.Value
-			e := kv{key: p.Key, value: c.text(p.Value), line: c.line}
+		// Every entry sees the ENV before the instruction, as
+		// BuildKit expands them; one whose word failed (a base image's
+		// $PATH) is left out, not written with a hole in it.
+		var set []kv
+		for _, p := range cmd.Env {
+			n := c.failures
+			k, v := c.expand(p.Key, sc, loc), c.expand(p.Value, sc, loc)
+			if c.failures == n {
+				set = append(set, kv{key: k, value: v, line: c.line})
+			}
+		}
+		for i, e := range set {
+			st.env[e.key] = e.value
+			e.value = c.text(e.value)
 			if i == 0 {
 				e.comments = cmd.Comments()
 			}
@@ -447,7 +479,15 @@ func (c *converter) command(st *stageState, cmd instructions.Command) {
 		st.cur.cmd = st.cmd
 	case *instructions.ExposeCommand:
 		for _, p := range cmd.Ports {
-			st.cur.expose = append(st.cur.expose, c.text(c.expand(p, sc, loc)))
+			// Split after expanding, as dockerfile2llb's ProcessWords:
+			// ENV PORTS="80 443" exposes two ports. An arg's value is
+			// the build's to split, which expose: cannot.
+			word := c.expand(p, sc, loc)
+			if hasSentinel(word) {
+				st.cur.expose = append(st.cur.expose, c.text(word))
+				continue
+			}
+			st.cur.expose = append(st.cur.expose, c.texts(strings.Fields(word))...)
 		}
 	case *instructions.LabelCommand:
 		for _, p := range cmd.Labels {
@@ -501,14 +541,17 @@ func (c *converter) stageArg(st *stageState, cmd *instructions.ArgCommand) {
 		}
 		switch {
 		case p.Value != nil:
-			v := c.text(c.expand(*p.Value, st.scope(), cmd.Location()))
-			a.value = &v
-		case c.meta[p.Key] || isPlatformArg(p.Key):
+			raw := c.expand(*p.Value, st.scope(), cmd.Location())
+			v := c.text(raw)
+			a.value, a.raw = &v, &raw
+		case c.meta[p.Key] != nil:
+			a.raw = c.meta[p.Key].raw
+		case isPlatformArg(p.Key):
 		default:
 			// Dockerfile leaves it unset; a step's own arg needs a
 			// default, and an empty one is the closest.
 			empty := ""
-			a.value = &empty
+			a.value, a.raw = &empty, &empty
 			a.comments = append(a.comments, "The Dockerfile leaves "+p.Key+" unset unless --build-arg sets it; here it is set, empty.")
 		}
 		st.args = setArg(st.args, a)
@@ -520,7 +563,7 @@ func (c *converter) stageArg(st *stageState, cmd *instructions.ArgCommand) {
 // refer to, and fails the ARG when not. Dockerfile takes any word, but
 // its own $NAME reaches only these.
 func (c *converter) argName(st *stageState, name string, loc []parser.Range) bool {
-	if identifier.MatchString(name) {
+	if spec.ValidArgName(name) {
 		return true
 	}
 	c.failAt(st, lineOf(loc), fmt.Sprintf("ARG %s: Stowage's arg names are letters, digits and underscores, not starting with a digit", name),
@@ -538,14 +581,7 @@ func setArg(list []*arg, a *arg) []*arg {
 	return append(out, a)
 }
 
-func isPlatformArg(name string) bool {
-	for _, p := range platformArgs {
-		if p == name {
-			return true
-		}
-	}
-	return false
-}
+func isPlatformArg(name string) bool { return slices.Contains(syntax.PlatformArgs, name) }
 
 func (c *converter) workdir(st *stageState, cmd *instructions.WorkdirCommand) {
 	// Each WORKDIR makes its directory, so two in a row are two steps.
@@ -567,8 +603,12 @@ func (c *converter) workdir(st *stageState, cmd *instructions.WorkdirCommand) {
 // relative to a base image's directory, which the conversion cannot see.
 // A path that starts with an arg is the build's to decide.
 func (st *stageState) absPath(p string) (string, bool) {
-	if p == "" || path.IsAbs(p) || strings.HasPrefix(p, string(sentinelMark)) {
+	if p == "" || strings.HasPrefix(p, string(sentinelMark)) {
 		return p, true
+	}
+	if path.IsAbs(p) {
+		// As BuildKit normalizes WORKDIR: /app/ is /app.
+		return path.Clean(p), true
 	}
 	if st.workdir == "" {
 		return "", false
@@ -623,6 +663,7 @@ var fieldsOf = map[string][]string{
 }
 
 func (c *converter) failAt(st *stageState, line int, msg, hint string) {
+	c.failures++
 	if c.opt.BestEffort {
 		todo := fmt.Sprintf("TODO (%s:%d): %s", path.Base(c.opt.File), line, msg)
 		if hint != "" {
@@ -672,15 +713,14 @@ func (c *converter) healthcheck(cmd *instructions.HealthCheckCommand) *healthche
 	default:
 		out.test = c.texts(h.Test[1:])
 	}
-	dur := func(d interface{ String() string }, zero bool) string {
-		if zero {
+	// Zero is the runtime's default, which the spec leaves unset.
+	dur := func(d time.Duration) string {
+		if d == 0 {
 			return ""
 		}
 		return d.String()
 	}
-	out.interval = dur(h.Interval, h.Interval == 0)
-	out.timeout = dur(h.Timeout, h.Timeout == 0)
-	out.startPeriod = dur(h.StartPeriod, h.StartPeriod == 0)
-	out.startInterval = dur(h.StartInterval, h.StartInterval == 0)
+	out.interval, out.timeout = dur(h.Interval), dur(h.Timeout)
+	out.startPeriod, out.startInterval = dur(h.StartPeriod), dur(h.StartInterval)
 	return out
 }

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"fmt"
 	"net/url"
 	"path"
 	"strings"
@@ -59,9 +60,17 @@ func (c *converter) copy(st *stageState, cmd instructions.Command, fl copyFlags,
 		comments = nil
 	}
 	for _, src := range sd.SourcePaths {
+		// Classified as written, each arg as ${NAME}: an arg's sentinel
+		// is no character a URL may hold.
+		shown := c.readable(src)
+		if fl.add && strings.HasPrefix(src, string(sentinelMark)) {
+			c.fail(st, cmd, fmt.Sprintf("ADD %s: whether it is a URL, a Git repository or a context path is up to the arg's value", shown),
+				"write the start of the source (https://…, git@…, or a path) and keep the arg for the rest")
+			continue
+		}
 		var f []field
 		switch {
-		case fl.add && isGit(src):
+		case fl.add && isGit(shown):
 			f = append(f, field{"git", c.text(src)}, field{"dest", dest})
 			if fl.keepGitDir != nil && *fl.keepGitDir {
 				f = append(f, field{"keep-git-dir", true})
@@ -70,7 +79,7 @@ func (c *converter) copy(st *stageState, cmd instructions.Command, fl copyFlags,
 				f = append(f, field{"checksum", c.text(fl.checksum)})
 			}
 			f = flags(f, true)
-		case fl.add && isURL(src):
+		case fl.add && isURL(shown):
 			f = append(f, field{"url", c.text(src)}, field{"dest", dest})
 			if fl.checksum != "" {
 				f = append(f, field{"checksum", c.text(fl.checksum)})

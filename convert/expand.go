@@ -10,6 +10,8 @@ import (
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+
+	"github.com/stowage-build/stowage/spec"
 )
 
 // A word is expanded by BuildKit's lexer, as dockerfile2llb expands it,
@@ -19,8 +21,10 @@ import (
 // values are known from the Dockerfile; the base image's are not.
 const sentinelMark = '\x00'
 
+// scope is what a word sees: the args in scope with their defaults (nil
+// when the build decides), and the ENV values the Dockerfile set.
 type scope struct {
-	args map[string]bool
+	args map[string]*string
 	env  map[string]string
 }
 
@@ -37,16 +41,22 @@ func hasSentinel(s string) bool { return strings.ContainsRune(s, sentinelMark) }
 
 // getter is the lexer's environment: ENV values win over args, as in
 // dockerfile2llb.
+// With defaults set, an arg whose default is known stands for that value:
+// what --best-effort writes where a word cannot keep the arg.
 type getter struct {
-	c  *converter
-	sc *scope
+	c        *converter
+	sc       *scope
+	defaults bool
 }
 
 func (g getter) Get(name string) (string, bool) {
 	if v, ok := g.sc.env[name]; ok {
 		return v, true
 	}
-	if g.sc.args[name] {
+	if d, ok := g.sc.args[name]; ok {
+		if g.defaults && d != nil && !hasSentinel(*d) {
+			return *d, true
+		}
 		return g.c.sentinel(name), true
 	}
 	return "", false
@@ -66,11 +76,45 @@ func (g getter) Keys() []string {
 	return keys
 }
 
-// A ${NAME…} with an operator: on an arg, its result depends on a value
-// only the build knows.
-var identifier = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// operatorStart finds ${NAME followed by an operator (${A:-x}, ${A#x}, …);
+// reference finds $NAME and ${NAME in a word.
+var (
+	operatorStart = regexp.MustCompile(`\$\{[A-Za-z_][A-Za-z0-9_]*[:#%/^,]`)
+	reference     = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+)
 
-var operatorRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)[:#%/^,]`)
+// operatorOnArg finds an operator expression in word whose operand or
+// pattern refers to an arg, or to an ENV whose value holds one: its result
+// depends on a value only the build knows, which Stowage's ${NAME} cannot
+// compute. It returns the expression and the name, or "" for none.
+func operatorOnArg(word string, g getter) (expr, name string) {
+	for _, loc := range operatorStart.FindAllStringIndex(word, -1) {
+		e := word[loc[0]:closingBrace(word, loc[0]+2)]
+		for _, m := range reference.FindAllStringSubmatch(e, -1) {
+			if v, ok := g.Get(m[1]); ok && hasSentinel(v) {
+				return e, m[1]
+			}
+		}
+	}
+	return "", ""
+}
+
+// closingBrace is the end of the ${ expression whose body starts at i.
+func closingBrace(word string, i int) int {
+	depth := 0
+	for ; i < len(word); i++ {
+		switch {
+		case strings.HasPrefix(word[i:], "${"):
+			depth++
+			i++
+		case word[i] == '}' && depth == 0:
+			return i + 1
+		case word[i] == '}':
+			depth--
+		}
+	}
+	return len(word)
+}
 
 func (c *converter) expand(word string, sc *scope, loc []parser.Range) string {
 	return c.lex(shell.NewLex(c.escape), word, sc, loc)
@@ -88,23 +132,34 @@ func (c *converter) lex(lex *shell.Lex, word string, sc *scope, loc []parser.Ran
 		return ""
 	}
 	line := lineOf(loc)
-	for _, m := range operatorRef.FindAllStringSubmatch(word, -1) {
-		if v, ok := (getter{c, sc}).Get(m[1]); ok && hasSentinel(v) {
-			c.failAt(nil, line, fmt.Sprintf("%s… applies an operator to the arg %s, which Stowage's ${NAME} cannot", m[0], m[1]),
-				"give the arg the value the operator would make, or compute it in a RUN")
+	// Refused before the lexer sees it: it would apply the operator to
+	// the sentinel standing for the arg.
+	if expr, name := operatorOnArg(word, getter{c: c, sc: sc}); expr != "" {
+		msg := fmt.Sprintf("%s uses %s in an operator; its value comes from a build arg, which Stowage's ${NAME} has no operators for", expr, name)
+		hint := "give the arg the value the operator would make, or compute it in a RUN"
+		if !c.opt.BestEffort {
+			c.failAt(nil, line, msg, hint)
+			return ""
 		}
+		res, err := lex.ProcessWordWithMatches(word, getter{c: c, sc: sc, defaults: true})
+		if err != nil || hasSentinel(res.Result) {
+			c.failAt(nil, line, msg, hint)
+			return ""
+		}
+		c.failAt(nil, line, msg+"; written with the args' defaults, as "+strconv.Quote(res.Result), hint)
+		return res.Result
 	}
-	res, err := lex.ProcessWordWithMatches(word, getter{c, sc})
+	res, err := lex.ProcessWordWithMatches(word, getter{c: c, sc: sc})
 	if err != nil {
-		c.failAt(nil, line, fmt.Sprintf("%q: %v", word, err), "")
-		return word
+		c.errAt(line, fmt.Sprintf("%q: %v", word, err), parseHint)
+		return ""
 	}
 	for _, name := range slices.Sorted(maps.Keys(res.Unmatched)) {
-		if !identifier.MatchString(name) {
+		if !spec.ValidArgName(name) {
 			// $$, $1, $@ …: never set, empty in Dockerfile as here.
 			continue
 		}
-		if c.meta[name] {
+		if c.meta[name] != nil {
 			c.failAt(nil, line, fmt.Sprintf("$%s is a top-level ARG, which a stage sees only after its own ARG %s: Dockerfile expands it to an empty string here, unless the base image sets it", name, name),
 				"add ARG "+name+" to the stage, or write the value")
 			continue

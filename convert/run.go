@@ -2,6 +2,7 @@ package convert
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
@@ -44,7 +45,11 @@ func (c *converter) run(st *stageState, cmd *instructions.RunCommand) {
 	mounts := c.mounts(st, cmd)
 	network := instructions.GetNetwork(cmd)
 	security := instructions.GetSecurity(cmd)
-	key := fmt.Sprintf("%v|%s|%s", mounts, network, security)
+	key := fmt.Sprintf("%s|%s", network, security)
+	for _, m := range mounts {
+		// The fields, not the item: each RUN makes its own items.
+		key += fmt.Sprintf("|%v", m.fields)
+	}
 	if len(st.cur.runs) > 0 && key != st.cur.runKey {
 		st.split(c.line)
 	}
@@ -248,9 +253,15 @@ func (c *converter) seed(st *stageState, cmd *instructions.RunCommand, m *instru
 func (c *converter) volume(st *stageState, cmd *instructions.RunCommand, m *instructions.Mount) *volume {
 	id := m.CacheID
 	if id == "" {
-		id = m.Target
+		// As dockerfile2llb: the target as written, cleaned.
+		id = path.Clean(m.Target)
 	}
-	want := &volume{id: c.text(id), sharing: string(m.CacheSharing), line: cmd.Location()[0].Start.Line}
+	if name := c.stageOnlyArg(st, id); name != "" {
+		c.fail(st, cmd, fmt.Sprintf("the cache id %s uses the stage's own ARG %s; a volume's key sees only the args declared before the first FROM", c.readable(id), name),
+			"declare ARG "+name+" with its default before the first FROM, and ARG "+name+" (no default) in the stage")
+		return nil
+	}
+	want := &volume{id: c.text(id), sharing: string(m.CacheSharing), line: c.line}
 	if want.sharing == string(instructions.MountSharingShared) {
 		want.sharing = ""
 	}
@@ -263,6 +274,13 @@ func (c *converter) volume(st *stageState, cmd *instructions.RunCommand, m *inst
 		want.mode = fmt.Sprintf("%04o", *m.Mode)
 	}
 	if v, ok := c.volumes[want.id]; ok {
+		// No owner is root's under a root step: the same as "0:0".
+		if v.owner == "" && want.owner == "0:0" {
+			v.owner = want.owner
+		}
+		if want.owner == "" && v.owner == "0:0" {
+			want.owner = v.owner
+		}
 		if v.sharing != want.sharing || v.owner != want.owner || v.mode != want.mode {
 			c.fail(st, cmd, fmt.Sprintf("cache id %s is mounted at line %d with other sharing, uid, gid or mode; Dockerfile keeps such mounts apart, a Stowage volume has one setting", want.id, v.line),
 				"give this mount its own id=")
@@ -274,6 +292,22 @@ func (c *converter) volume(st *stageState, cmd *instructions.RunCommand, m *inst
 	c.volumes[want.id] = want
 	c.vorder = append(c.vorder, want)
 	return want
+}
+
+// stageOnlyArg is an arg in word that the stage declares with a default of
+// its own, or "": volumes are declared at the top, where only the
+// Dockerfile's meta args (and the platform args) are.
+func (c *converter) stageOnlyArg(st *stageState, word string) string {
+	for _, m := range sentinelRef.FindAllStringSubmatch(word, -1) {
+		n, _ := strconv.Atoi(m[1])
+		name := c.sentinels[n]
+		for _, a := range st.args {
+			if a.name == name && a.value != nil {
+				return name
+			}
+		}
+	}
+	return ""
 }
 
 func deref(p *uint64) uint64 {

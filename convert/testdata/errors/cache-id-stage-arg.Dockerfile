@@ -1,0 +1,3 @@
+FROM busybox
+ARG NODE_ENV=production
+RUN --mount=type=cache,id=npm-${NODE_ENV},target=/root/.npm true

@@ -1,0 +1,3 @@
+FROM scratch
+ENV PORTS="80 443/tcp"
+EXPOSE $PORTS 8080
