@@ -14,6 +14,9 @@ import (
 // does not load (Convert loads what it writes and says BugError).
 func FuzzConvert(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*/*.Dockerfile")
+	// The equivalence corpus: real Dockerfiles, BuildKit's and projects'.
+	corpus, _ := filepath.Glob("../integration/testdata/convert/*/Dockerfile")
+	files = append(files, corpus...)
 	for _, file := range files {
 		dt, err := os.ReadFile(file)
 		if err != nil {
