@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -29,56 +30,77 @@ See docs/convert.md.`,
 		GroupID: groupSpec,
 		Args:    maxArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			dt, err := os.ReadFile(file)
-			if err != nil {
-				return err
-			}
-			dir := filepath.Dir(file)
-			if project == "" {
-				abs, err := filepath.Abs(dir)
-				if err != nil {
-					return err
-				}
-				project = scaffold.Slug(filepath.Base(abs), "app")
-			}
-			y, err := convert.Convert(dt, convert.Options{File: file, Project: project, Syntax: syntax, BestEffort: bestEffort})
-			if err != nil {
-				return err
-			}
-			if out == "-" {
-				_, err := cmd.OutOrStdout().Write(y)
-				return err
-			}
-			if out == "" {
-				out = filepath.Join(dir, spec.DefaultFile)
-			}
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			f, err := os.OpenFile(out, flags, 0o644)
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s exists: pass --force to replace it, or -o - to see what convert would write", out)
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := f.Write(y); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s from %s\nbuild it: stowage build -f %s %s\n", out, file, out, dir)
-			return nil
+			return convertDockerfile(cmd, convertOpts{file: file, out: out, project: project, syntax: syntax, force: force, bestEffort: bestEffort})
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "Dockerfile", "the `Dockerfile` to convert")
+	cmd.Flags().StringVarP(&file, "file", "f", "Dockerfile", "the `Dockerfile` to convert (- for stdin)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the spec, - for stdout (default: stowage.yaml beside the Dockerfile)")
 	cmd.Flags().StringVar(&project, "project", "", "the spec's `NAME` of project (default: the Dockerfile's directory)")
 	cmd.Flags().StringVar(&syntax, "syntax", scaffold.DefaultSyntax, "the frontend `IMAGE` of the # syntax= line")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it is there")
 	cmd.Flags().BoolVar(&bestEffort, "best-effort", false, "write a # TODO for what has no equivalent instead of failing")
 	return cmd
+}
+
+const convertPreview = "-o - to see what convert would write"
+
+type convertOpts struct {
+	file, out, project, syntax string
+	force, bestEffort          bool
+}
+
+// convertDockerfile is `stowage convert`: the Dockerfile at o.file (- for
+// stdin) to a spec at o.out (- for stdout; default stowage.yaml beside the
+// Dockerfile), with the Dockerfile's own .dockerignore beside it.
+func convertDockerfile(cmd *cobra.Command, o convertOpts) error {
+	var dt []byte
+	var err error
+	dir, name := filepath.Dir(o.file), o.file
+	if o.file == "-" {
+		dir, name = ".", "<stdin>"
+		dt, err = io.ReadAll(cmd.InOrStdin())
+	} else {
+		dt, err = os.ReadFile(o.file)
+	}
+	if err != nil {
+		return err
+	}
+	if o.project == "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		o.project = scaffold.Slug(filepath.Base(abs), "app")
+	}
+	y, err := convert.Convert(dt, convert.Options{File: name, Project: o.project, Syntax: o.syntax, BestEffort: o.bestEffort})
+	if err != nil {
+		return err
+	}
+	if o.out == "-" {
+		_, err := cmd.OutOrStdout().Write(y)
+		return err
+	}
+	if o.out == "" {
+		o.out = filepath.Join(dir, spec.DefaultFile)
+	}
+	if err := writeNew(o.out, y, o.force, convertPreview); err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s from %s\n", o.out, name)
+	// BuildKit reads FILE.dockerignore before .dockerignore for a build
+	// of FILE: the Dockerfile's own must follow it to the spec.
+	if o.file != "-" {
+		ignore, err := os.ReadFile(o.file + ".dockerignore")
+		switch {
+		case err == nil:
+			if err := writeNew(o.out+".dockerignore", ignore, o.force, convertPreview); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s.dockerignore from %s.dockerignore\n", o.out, o.file)
+		case !errors.Is(err, fs.ErrNotExist):
+			return err
+		}
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "build it: stowage build -f %s %s\n", o.out, dir)
+	return nil
 }

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -58,22 +56,7 @@ cache volumes that tool needs, keyed as the examples key them.`,
 				return err
 			}
 			file := filepath.Join(dir, spec.DefaultFile)
-			flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-			if force {
-				flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-			}
-			f, err := os.OpenFile(file, flags, 0o644)
-			if errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("%s exists: pass --force to replace it, or --print to see what init would write", file)
-			}
-			if err != nil {
-				return err
-			}
-			if _, err := f.Write(out); err != nil {
-				f.Close()
-				return err
-			}
-			if err := f.Close(); err != nil {
+			if err := writeNew(file, out, force, "--print to see what init would write"); err != nil {
 				return err
 			}
 			also := ""

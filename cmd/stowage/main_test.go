@@ -330,4 +330,38 @@ func TestConvertCmd(t *testing.T) {
 	if code, _, _ := stowage(t, "convert", "extra"); code != 2 {
 		t.Errorf("convert with an argument: exit %d, want 2", code)
 	}
+
+	// The Dockerfile's own .dockerignore (BuildKit reads FILE.dockerignore
+	// first) follows it to the spec.
+	other := t.TempDir()
+	df = filepath.Join(other, "app.Dockerfile")
+	write("FROM busybox\nCOPY . /src\n")
+	if err := os.WriteFile(df+".dockerignore", []byte("secrets/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out2 := filepath.Join(other, "app.yaml")
+	if code, out, errOut := stowage(t, "convert", "-f", df, "-o", out2); code != 0 || !strings.Contains(out, "wrote "+out2+".dockerignore") {
+		t.Fatalf("convert with a Dockerfile-specific .dockerignore: exit %d: %s%s", code, out, errOut)
+	}
+	if got, _ := os.ReadFile(out2 + ".dockerignore"); string(got) != "secrets/\n" {
+		t.Errorf("the spec's .dockerignore holds %q", got)
+	}
+}
+
+// stowage convert -f - reads the Dockerfile from stdin, as docker build -f -.
+func TestConvertStdin(t *testing.T) {
+	var out, errOut bytes.Buffer
+	cmd := newRootCmd(&out, &errOut)
+	cmd.SetIn(strings.NewReader("FROM busybox\nRUN --mount=type=cache,target=/c true\nCOPY onlyone\n"))
+	cmd.SetArgs([]string{"convert", "-f", "-", "-o", "-"})
+	if err := cmd.Execute(); err == nil || !strings.Contains(err.Error(), "<stdin>:3:1: COPY requires") {
+		t.Errorf("convert -f - of a bad Dockerfile: %v", err)
+	}
+	out.Reset()
+	cmd = newRootCmd(&out, &errOut)
+	cmd.SetIn(strings.NewReader("FROM busybox\nRUN --mount=type=cache,target=/c true\n"))
+	cmd.SetArgs([]string{"convert", "-f", "-", "-o", "-"})
+	if err := cmd.Execute(); err != nil || !strings.Contains(out.String(), "# Converted from <stdin>") || !strings.Contains(out.String(), "{cache: c, path: /c}") {
+		t.Errorf("convert -f -: %v\n%s", err, out.String())
+	}
 }
