@@ -29,7 +29,6 @@ import (
 	"github.com/tonistiigi/fsutil"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/stowage-build/stowage/convert"
 	"github.com/stowage-build/stowage/frontend"
 	"github.com/stowage-build/stowage/lint"
 	"github.com/stowage-build/stowage/spec"
@@ -159,13 +158,16 @@ func convertCase(t *testing.T, s *stack, src string) (dir, specDir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dt, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
+	// Through the CLI, as a user converts: it also carries the
+	// Dockerfile's own .dockerignore over.
+	file := filepath.Join(specDir, spec.DefaultFile)
+	if out, err := exec.Command(needCLI(t), "convert", "-f", filepath.Join(dir, "Dockerfile"), "-o", file,
+		"--project", "convert-"+filepath.Base(src), "--syntax", s.frontend).CombinedOutput(); err != nil {
+		t.Fatalf("stowage convert: %v\n%s", err, out)
+	}
+	y, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
-	}
-	y, err := convert.Convert(dt, convert.Options{File: "Dockerfile", Project: "convert-" + filepath.Base(src), Syntax: s.frontend})
-	if err != nil {
-		t.Fatalf("convert: %v", err)
 	}
 	sp, err := spec.Load(y, spec.Options{})
 	if err != nil {
@@ -173,9 +175,6 @@ func convertCase(t *testing.T, s *stack, src string) (dir, specDir string) {
 	}
 	for _, w := range lint.Check(sp) {
 		t.Errorf("lint: %s", w.String(sp.File))
-	}
-	if err := os.WriteFile(filepath.Join(specDir, spec.DefaultFile), y, 0o644); err != nil {
-		t.Fatal(err)
 	}
 	return dir, specDir
 }
