@@ -86,9 +86,9 @@ func (c *converter) at(k, m *yaml.Node, line int) *yaml.Node {
 	return k
 }
 
-// atField records a step field's line, from the instruction that set it.
-func (c *converter) atField(m *yaml.Node, s *step, key string) {
-	c.at(m.Content[len(m.Content)-2], m, s.lines[key])
+// field adds a step's field, with the line of the instruction that set it.
+func (c *converter) field(m *yaml.Node, s *step, key string, v any) {
+	c.at(add(m, key, v), m, s.lines[key])
 }
 
 func (c *converter) stepNode(s *step) *yaml.Node {
@@ -117,12 +117,10 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 		addNode(m, "args", args)
 	}
 	if s.workdir != "" {
-		add(m, "workdir", s.workdir)
-		c.atField(m, s, "workdir")
+		c.field(m, s, "workdir", s.workdir)
 	}
 	if s.user != "" {
-		add(m, "user", s.user)
-		c.atField(m, s, "user")
+		c.field(m, s, "user", s.user)
 	}
 	if len(s.env) > 0 {
 		env := mapping(false)
@@ -132,16 +130,13 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 		addNode(m, "env", env)
 	}
 	if s.shell != nil {
-		add(m, "shell", s.shell)
-		c.atField(m, s, "shell")
+		c.field(m, s, "shell", s.shell)
 	}
 	if s.network != "" {
-		add(m, "network", s.network)
-		c.atField(m, s, "network")
+		c.field(m, s, "network", s.network)
 	}
 	if s.security != "" {
-		add(m, "security", s.security)
-		c.atField(m, s, "security")
+		c.field(m, s, "security", s.security)
 	}
 	if len(s.copies) > 0 {
 		seq := &yaml.Node{Kind: yaml.SequenceNode}
@@ -173,16 +168,13 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 		addNode(m, "run", seq)
 	}
 	if s.entrypoint != nil {
-		add(m, "entrypoint", s.entrypoint)
-		c.atField(m, s, "entrypoint")
+		c.field(m, s, "entrypoint", s.entrypoint)
 	}
 	if s.cmd != nil {
-		add(m, "cmd", s.cmd)
-		c.atField(m, s, "cmd")
+		c.field(m, s, "cmd", s.cmd)
 	}
 	if len(s.expose) > 0 {
-		add(m, "expose", s.expose)
-		c.atField(m, s, "expose")
+		c.field(m, s, "expose", s.expose)
 	}
 	if len(s.labels) > 0 {
 		labels := mapping(false)
@@ -192,17 +184,14 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 		addNode(m, "labels", labels)
 	}
 	if len(s.volumes) > 0 {
-		add(m, "volumes", s.volumes)
-		c.atField(m, s, "volumes")
+		c.field(m, s, "volumes", s.volumes)
 	}
 	if s.stopsignal != "" {
-		add(m, "stopsignal", s.stopsignal)
-		c.atField(m, s, "stopsignal")
+		c.field(m, s, "stopsignal", s.stopsignal)
 	}
 	if h := s.healthcheck; h != nil {
 		if t, ok := h.test.(string); ok && t == "none" {
-			add(m, "healthcheck", "none")
-			c.atField(m, s, "healthcheck")
+			c.field(m, s, "healthcheck", "none")
 		} else {
 			f := []field{{"test", h.test}}
 			for _, d := range []field{{"interval", h.interval}, {"timeout", h.timeout}, {"start-period", h.startPeriod}, {"start-interval", h.startInterval}} {
@@ -213,8 +202,7 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 			if h.retries > 0 {
 				f = append(f, field{"retries", h.retries})
 			}
-			addNode(m, "healthcheck", value(f))
-			c.atField(m, s, "healthcheck")
+			c.field(m, s, "healthcheck", f)
 		}
 	}
 	return m
