@@ -324,6 +324,10 @@ func TestConvertCmd(t *testing.T) {
 	if code, out, errOut := stowage(t, "convert", "-f", df, "-o", "-", "--best-effort"); code != 0 || !strings.Contains(out, "# TODO (Dockerfile:2): ONBUILD") {
 		t.Errorf("convert --best-effort: exit %d, %q %q", code, out, errOut)
 	}
+	todo := filepath.Join(t.TempDir(), "stowage.yaml")
+	if code, _, errOut := stowage(t, "convert", "-f", df, "-o", todo, "--best-effort"); code != 0 || !strings.Contains(errOut, "1 instruction(s) with no equivalent: see the # TODO comments in "+todo) {
+		t.Errorf("convert --best-effort to a file: exit %d, %q; want the TODOs counted", code, errOut)
+	}
 	if code, _, errOut := stowage(t, "convert", "-f", filepath.Join(dir, "missing")); code != 1 || !strings.Contains(errOut, "missing") {
 		t.Errorf("convert of a missing file: exit %d, %q", code, errOut)
 	}
