@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -665,7 +666,7 @@ var fieldsOf = map[string][]string{
 func (c *converter) failAt(st *stageState, line int, msg, hint string) {
 	c.failures++
 	if c.opt.BestEffort {
-		todo := fmt.Sprintf("TODO (%s:%d): %s", path.Base(c.opt.File), line, msg)
+		todo := fmt.Sprintf("TODO (%s:%d): %s", filepath.Base(c.opt.File), line, msg)
 		if hint != "" {
 			todo += "; " + hint
 		}

@@ -3,7 +3,7 @@ package convert
 import (
 	"bytes"
 	"fmt"
-	"path"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode"
@@ -61,7 +61,7 @@ func (c *converter) render() (y []byte, root *yaml.Node, err error) {
 	var b bytes.Buffer
 	syntax := c.opt.Syntax
 	fmt.Fprintf(&b, "# syntax=%s\n", syntax)
-	fmt.Fprintf(&b, "# Converted from %s by `stowage convert`.\n", path.Base(c.opt.File))
+	fmt.Fprintf(&b, "# Converted from %s by `stowage convert`.\n", filepath.Base(c.opt.File))
 	for _, n := range c.notes {
 		fmt.Fprintf(&b, "# %s\n", commentText(n))
 	}
