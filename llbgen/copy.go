@@ -91,9 +91,10 @@ type copyReader struct {
 
 func (cr copyReader) filesystem(src spec.Source) copyRead {
 	st, err := cr.l.sourceState(cr.ctx, src, cr.ss, cr.c.Range)
-	// From the source's root, as COPY reads it: BuildKit would resolve a
-	// relative path in the source step's working directory.
-	return copyRead{st, path.Join("/", cr.c.Src), err}
+	// A relative src is read in the source's working directory (a step's
+	// workdir), as it always was here; COPY --from reads from the root,
+	// so stowage convert writes those paths absolute.
+	return copyRead{st, cr.c.Src, err}
 }
 
 func (cr copyReader) Image(src spec.Source) copyRead   { return cr.filesystem(src) }
