@@ -147,6 +147,8 @@ type converter struct {
 	// failures counts what failAt reported, so a caller can tell whether
 	// its word converted.
 	failures int
+	// referenced are the args a converted word refers to.
+	referenced map[string]bool
 }
 
 type arg struct {
@@ -155,6 +157,9 @@ type arg struct {
 	// raw is the default as expanded (sentinels for args), nil when the
 	// build decides it (a platform arg).
 	raw *string
+	// unset is an ARG the Dockerfile declares without a value: written
+	// only where a word refers to it.
+	unset bool
 	// value is nil for a reference to a top-level or platform arg.
 	value    *string
 	comments []string
@@ -528,8 +533,10 @@ func setKV(list []kv, e kv) []kv {
 // stageArg declares ARGs in the stage: a value of a top-level or platform
 // arg by name, the stage's own with a default.
 func (c *converter) stageArg(st *stageState, cmd *instructions.ArgCommand) {
-	// Commands before the ARG did not have it in their environment.
-	if len(st.cur.runs) > 0 {
+	// Commands before the ARG did not have it in their environment, and
+	// an ENV of the name before it loses to it, where a step's own env
+	// would win: both start a step.
+	if len(st.cur.runs) > 0 || slices.ContainsFunc(cmd.Args, func(p instructions.KeyValuePairOptional) bool { return hasKey(st.cur.env, p.Key) }) {
 		st.split(c.line)
 	}
 	for i, p := range cmd.Args {
@@ -548,11 +555,17 @@ func (c *converter) stageArg(st *stageState, cmd *instructions.ArgCommand) {
 		case c.meta[p.Key] != nil:
 			a.raw = c.meta[p.Key].raw
 		case isPlatformArg(p.Key):
+		case hasArg(st.args, p.Key):
+			// Declared again without a value: the stage keeps the one
+			// it has (a parent stage's), as Dockerfile does.
+			continue
 		default:
-			// Dockerfile leaves it unset; a step's own arg needs a
-			// default, and an empty one is the closest.
+			// Dockerfile leaves it unset, so its commands see what they
+			// inherit (the base image's env). A step arg always has a
+			// value, which would replace that: the step declares it only
+			// if a word uses it (render), empty.
 			empty := ""
-			a.value, a.raw = &empty, &empty
+			a.value, a.raw, a.unset = &empty, &empty, true
 			a.comments = append(a.comments, "The Dockerfile leaves "+p.Key+" unset unless --build-arg sets it; here it is set, empty.")
 		}
 		st.args = setArg(st.args, a)
@@ -570,6 +583,14 @@ func (c *converter) argName(st *stageState, name string, loc []parser.Range) boo
 	c.failAt(st, lineOf(loc), fmt.Sprintf("ARG %s: Stowage's arg names are letters, digits and underscores, not starting with a digit", name),
 		"rename the arg (a Dockerfile's $NAME cannot refer to it as written either)")
 	return false
+}
+
+func hasArg(list []*arg, name string) bool {
+	return slices.ContainsFunc(list, func(a *arg) bool { return a.name == name })
+}
+
+func hasKey(list []kv, key string) bool {
+	return slices.ContainsFunc(list, func(e kv) bool { return e.key == key })
 }
 
 func setArg(list []*arg, a *arg) []*arg {

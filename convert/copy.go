@@ -96,6 +96,11 @@ func (c *converter) copy(st *stageState, cmd instructions.Command, fl copyFlags,
 				}
 				f = append(f, field{"from", from})
 			}
+			if fl.from != "" && !fl.parents && !path.IsAbs(src) && !strings.HasPrefix(src, string(sentinelMark)) {
+				// COPY --from reads from the source's root; a Stowage
+				// copy, in a step's workdir.
+				src = path.Join("/", src)
+			}
 			f = append(f, field{"src", c.text(src)}, field{"dest", dest})
 			// ADD unpacks a local archive and copies anything else as is,
 			// which is what unpack: true does.

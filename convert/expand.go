@@ -29,6 +29,10 @@ type scope struct {
 }
 
 func (c *converter) sentinel(name string) string {
+	if c.referenced == nil {
+		c.referenced = map[string]bool{}
+	}
+	c.referenced[name] = true
 	i := slices.Index(c.sentinels, name)
 	if i < 0 {
 		i = len(c.sentinels)

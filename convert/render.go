@@ -105,6 +105,9 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 	if len(s.args) > 0 {
 		args := mapping(false)
 		for _, a := range s.args {
+			if a.unset && !c.referenced[a.name] {
+				continue
+			}
 			var k *yaml.Node
 			if a.value == nil {
 				k = addNode(args, a.name, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"})
@@ -114,7 +117,9 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 			c.at(k, args, a.line)
 			k.HeadComment = comment(a.comments)
 		}
-		addNode(m, "args", args)
+		if len(args.Content) > 0 {
+			addNode(m, "args", args)
+		}
 	}
 	if s.workdir != "" {
 		c.field(m, s, "workdir", s.workdir)

@@ -36,7 +36,7 @@ See docs/convert.md.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "Dockerfile", "the `Dockerfile` to convert (- for stdin)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "where to write the spec, - for stdout (default: stowage.yaml beside the Dockerfile)")
-	cmd.Flags().StringVar(&project, "project", "", "the spec's `NAME` of project (default: the Dockerfile's directory)")
+	cmd.Flags().StringVar(&project, "project", "", "the spec's `NAME` of project (default: the current directory's name)")
 	cmd.Flags().StringVar(&syntax, "syntax", scaffold.DefaultSyntax, "the frontend `IMAGE` of the # syntax= line")
 	cmd.Flags().BoolVar(&force, "force", false, "replace the output file if it is there")
 	cmd.Flags().BoolVar(&bestEffort, "best-effort", false, "write a # TODO for what has no equivalent instead of failing")
@@ -67,11 +67,13 @@ func convertDockerfile(cmd *cobra.Command, o convertOpts) error {
 		return err
 	}
 	if o.project == "" {
-		abs, err := filepath.Abs(dir)
+		// The build context is the current directory, as for
+		// docker build -f build/Dockerfile .: the project is its name.
+		wd, err := os.Getwd()
 		if err != nil {
 			return err
 		}
-		o.project = scaffold.Slug(filepath.Base(abs), "app")
+		o.project = scaffold.Slug(filepath.Base(wd), "app")
 	}
 	y, err := convert.Convert(dt, convert.Options{File: name, Project: o.project, Syntax: o.syntax, BestEffort: o.bestEffort})
 	if err != nil {
@@ -107,6 +109,6 @@ func convertDockerfile(cmd *cobra.Command, o convertOpts) error {
 			return err
 		}
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "build it: stowage build -f %s %s\n", o.out, dir)
+	fmt.Fprintf(cmd.OutOrStdout(), "build it: stowage build -f %s .\n", o.out)
 	return nil
 }
