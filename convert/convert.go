@@ -179,17 +179,15 @@ type step struct {
 	line  int
 	lines map[string]int
 	// from is an image, or the step fromStep when that is set.
-	from, platform    string
-	fromStep          *step
-	comments          []string
-	args              []*arg
-	workdir, user     string
-	env               []kv
-	shell             []string
-	network, security string
-	copies            []*copyItem
-	mounts            []*mountItem
-	runs              []*runItem
+	from, platform       string
+	fromStep             *step
+	comments             []string
+	args                 []*arg
+	workdir, user        string
+	env                  []kv
+	shell                []string
+	network, security    string
+	copies, mounts, runs []*item
 	// runKey is what the step's runs share: mounts, network, security.
 	runKey      string
 	entrypoint  []string

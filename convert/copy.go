@@ -9,12 +9,6 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 )
 
-type copyItem struct {
-	fields   []field
-	line     int
-	comments []string
-}
-
 // copyFlags are COPY's and ADD's flags, expanded.
 type copyFlags struct {
 	add                bool
@@ -56,7 +50,7 @@ func (c *converter) copy(st *stageState, cmd instructions.Command, fl copyFlags,
 	}
 	comments := cmd.Comments()
 	push := func(f []field) {
-		st.cur.copies = append(st.cur.copies, &copyItem{fields: f, line: c.line, comments: comments})
+		st.cur.copies = append(st.cur.copies, &item{value: f, line: c.line, comments: comments})
 		comments = nil
 	}
 	for _, src := range sd.SourcePaths {

@@ -86,6 +86,22 @@ func (c *converter) at(k, m *yaml.Node, line int) *yaml.Node {
 	return k
 }
 
+// list adds a step's list field, each entry with its Dockerfile line and
+// comments; none when there are no entries.
+func (c *converter) list(m *yaml.Node, key string, items []*item) {
+	if len(items) == 0 {
+		return
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode}
+	for _, it := range items {
+		n := value(it.value)
+		c.src[n] = it.line
+		n.HeadComment = comment(it.comments)
+		seq.Content = append(seq.Content, n)
+	}
+	addNode(m, key, seq)
+}
+
 // field adds a step's field, with the line of the instruction that set it.
 func (c *converter) field(m *yaml.Node, s *step, key string, v any) {
 	c.at(add(m, key, v), m, s.lines[key])
@@ -143,35 +159,9 @@ func (c *converter) stepNode(s *step) *yaml.Node {
 	if s.security != "" {
 		c.field(m, s, "security", s.security)
 	}
-	if len(s.copies) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, cp := range s.copies {
-			n := value(cp.fields)
-			c.src[n] = cp.line
-			n.HeadComment = comment(cp.comments)
-			seq.Content = append(seq.Content, n)
-		}
-		addNode(m, "copy", seq)
-	}
-	if len(s.mounts) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, mt := range s.mounts {
-			n := value(mt.fields)
-			c.src[n] = mt.line
-			seq.Content = append(seq.Content, n)
-		}
-		addNode(m, "mounts", seq)
-	}
-	if len(s.runs) > 0 {
-		seq := &yaml.Node{Kind: yaml.SequenceNode}
-		for _, r := range s.runs {
-			n := value(r.text)
-			c.src[n] = r.line
-			n.HeadComment = comment(r.comments)
-			seq.Content = append(seq.Content, n)
-		}
-		addNode(m, "run", seq)
-	}
+	c.list(m, "copy", s.copies)
+	c.list(m, "mounts", s.mounts)
+	c.list(m, "run", s.runs)
 	if s.entrypoint != nil {
 		c.field(m, s, "entrypoint", s.entrypoint)
 	}

@@ -13,16 +13,13 @@ import (
 	"github.com/stowage-build/stowage/scaffold"
 )
 
-type runItem struct {
-	text     string
+// item is one entry of a step's copy, mounts or run list: its value (a
+// copy's or mount's fields, a command's text), the Dockerfile line it
+// came from, and the comments above it there.
+type item struct {
+	value    any
 	line     int
 	comments []string
-}
-
-// mountItem is one mount of a step, as its fields are written.
-type mountItem struct {
-	fields []field
-	line   int
 }
 
 // field is a key and a value of a mapping the spec writes: a string, a
@@ -48,7 +45,7 @@ func (c *converter) run(st *stageState, cmd *instructions.RunCommand) {
 	key := fmt.Sprintf("%s|%s", network, security)
 	for _, m := range mounts {
 		// The fields, not the item: each RUN makes its own items.
-		key += fmt.Sprintf("|%v", m.fields)
+		key += fmt.Sprintf("|%v", m.value)
 	}
 	if len(st.cur.runs) > 0 && key != st.cur.runKey {
 		st.split(c.line)
@@ -67,7 +64,7 @@ func (c *converter) run(st *stageState, cmd *instructions.RunCommand) {
 	if !ok {
 		return
 	}
-	st.cur.runs = append(st.cur.runs, &runItem{text: c.text(text), line: c.line, comments: cmd.Comments()})
+	st.cur.runs = append(st.cur.runs, &item{value: c.text(text), line: c.line, comments: cmd.Comments()})
 }
 
 // runText is the shell command a RUN runs, as dockerfile2llb makes it.
@@ -117,8 +114,8 @@ func shellQuote(s string) string {
 }
 
 // mounts converts a RUN's --mount flags.
-func (c *converter) mounts(st *stageState, cmd *instructions.RunCommand) []*mountItem {
-	var out []*mountItem
+func (c *converter) mounts(st *stageState, cmd *instructions.RunCommand) []*item {
+	var out []*item
 	for _, m := range instructions.GetMounts(cmd) {
 		target, ok := c.mountTarget(st, cmd, m)
 		if !ok {
@@ -193,7 +190,7 @@ func (c *converter) mounts(st *stageState, cmd *instructions.RunCommand) []*moun
 			c.fail(st, cmd, fmt.Sprintf("RUN --mount=type=%s has no equivalent", m.Type), "")
 			continue
 		}
-		out = append(out, &mountItem{fields: f, line: c.line})
+		out = append(out, &item{value: f, line: c.line})
 	}
 	return out
 }
