@@ -24,10 +24,8 @@ import (
 	"github.com/moby/buildkit/client"
 	dfbuilder "github.com/moby/buildkit/frontend/dockerfile/builder"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
-	"github.com/moby/buildkit/util/progress/progressui"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/stowage-build/stowage/frontend"
 	"github.com/stowage-build/stowage/lint"
@@ -197,27 +195,13 @@ func (s *stack) imageOf(ctx context.Context, t *testing.T, dir, fileDir, file st
 		t.Fatal(err)
 	}
 	tarball := filepath.Join(t.TempDir(), "image.tar")
-	ch := make(chan *client.SolveStatus)
-	var logs bytes.Buffer
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() error {
-		_, err := c.Build(ectx, client.SolveOpt{
-			Exports:       []client.ExportEntry{{Type: client.ExporterOCI, Output: fileOutput(tarball)}},
-			LocalMounts:   map[string]fsutil.FS{"context": lfs, "dockerfile": ffs},
-			FrontendAttrs: map[string]string{"filename": file},
-		}, "stowage-convert", build, ch)
-		return err
-	})
-	eg.Go(func() error {
-		d, err := progressui.NewDisplay(&logs, progressui.PlainMode)
-		if err != nil {
-			return err
-		}
-		_, err = d.UpdateFrom(context.WithoutCancel(ectx), ch)
-		return err
-	})
-	if err := eg.Wait(); err != nil {
-		t.Fatalf("building %s: %v\n%s", file, err, logs.String())
+	logs, err := buildWithLogs(ctx, c, client.SolveOpt{
+		Exports:       []client.ExportEntry{{Type: client.ExporterOCI, Output: fileOutput(tarball)}},
+		LocalMounts:   map[string]fsutil.FS{"context": lfs, "dockerfile": ffs},
+		FrontendAttrs: map[string]string{"filename": file},
+	}, build)
+	if err != nil {
+		t.Fatalf("building %s: %v\n%s", file, err, logs)
 	}
 	_, mfst, img := ociSingle(t, tarball)
 	blobs := ociBlobs(t, tarball)

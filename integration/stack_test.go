@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/util/progress/progressui"
 	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -175,11 +176,18 @@ func (s *stack) build(ctx context.Context, t *testing.T, p *project, opts buildO
 		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
 		FrontendAttrs: attrs,
 	}
+	res.logs, err = buildWithLogs(ctx, c, solveOpt, frontend.Build)
+	return res, err
+}
+
+// buildWithLogs runs a frontend in this process on c and returns BuildKit's
+// progress as plain text, for failure messages.
+func buildWithLogs(ctx context.Context, c *client.Client, opt client.SolveOpt, build gateway.BuildFunc) (string, error) {
 	ch := make(chan *client.SolveStatus)
 	var logs bytes.Buffer
 	eg, ctx := errgroup.WithContext(ctx)
 	eg.Go(func() error {
-		_, err := c.Build(ctx, solveOpt, "stowage-integration", frontend.Build, ch)
+		_, err := c.Build(ctx, opt, "stowage-integration", build, ch)
 		return err
 	})
 	eg.Go(func() error {
@@ -190,9 +198,8 @@ func (s *stack) build(ctx context.Context, t *testing.T, p *project, opts buildO
 		_, err = d.UpdateFrom(context.WithoutCancel(ctx), ch)
 		return err
 	})
-	err = eg.Wait()
-	res.logs = logs.String()
-	return res, err
+	err := eg.Wait()
+	return logs.String(), err
 }
 
 // mustBuild is build that fails the test on error, showing the log.
