@@ -79,6 +79,11 @@ func convertDockerfile(cmd *cobra.Command, o convertOpts) error {
 	if err != nil {
 		return err
 	}
+	// Convert's TODOs name the file; a comment of the Dockerfile's own
+	// that starts with TODO does not count.
+	if n := bytes.Count(y, []byte("# TODO ("+filepath.Base(name)+":")); n > 0 {
+		fmt.Fprintf(cmd.ErrOrStderr(), "%d instruction(s) with no equivalent: see the # TODO comments in the spec\n", n)
+	}
 	if o.out == "-" {
 		_, err := cmd.OutOrStdout().Write(y)
 		return err
@@ -90,11 +95,6 @@ func convertDockerfile(cmd *cobra.Command, o convertOpts) error {
 		return err
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s from %s\n", o.out, name)
-	// Convert's TODOs name the file; a comment of the Dockerfile's own
-	// that starts with TODO does not count.
-	if n := bytes.Count(y, []byte("# TODO ("+filepath.Base(name)+":")); n > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "%d instruction(s) with no equivalent: see the # TODO comments in %s\n", n, o.out)
-	}
 	// BuildKit reads FILE.dockerignore before .dockerignore for a build
 	// of FILE: the Dockerfile's own must follow it to the spec.
 	if o.file != "-" {
